@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/processor"
+)
+
+// role says which parts a serving command runs.
+type role struct {
+	name       string
+	embedNATS  bool
+	ingest     bool
+	process    bool
+	summary    string
+	natsClient bool // connects to an external NATS at --nats-url
+}
+
+var (
+	roleUp = role{name: "up", embedNATS: true, ingest: true, process: true,
+		summary: "Runs everything in one process: an embedded NATS server with JetStream, ingest, processor and metrics."}
+	roleIngest = role{name: "ingest", ingest: true, natsClient: true,
+		summary: "Runs the HTTP ingest service against an external NATS (--nats-url)."}
+	roleProcess = role{name: "process", process: true, natsClient: true,
+		summary: "Runs the processor against an external NATS (--nats-url); replicas share one durable consumer."}
+)
+
+// Config is everything a tend process can be told. Secrets come from the
+// environment or files, never from flags alone.
+type Config struct {
+	DataDir     string
+	NATSListen  string
+	NATSURL     string
+	HTTPAddr    string
+	MetricsAddr string
+	LogLevel    string
+
+	ClickHouse clickhouse.Config
+
+	PseudonymKeyFile string
+	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
+	PseudonymKey string
+
+	BatchSize int
+	BatchWait time.Duration
+	AckWait   time.Duration
+
+	Demo bool
+}
+
+// newFlagSet returns a flag set whose --help prints the command's summary and
+// its flags with their environment variables.
+func newFlagSet(name, summary string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("tend "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tend %s [flags]\n\n%s\n\nFlags (each also read from the environment variable shown):\n", name, summary)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(stderr, "  --%s  (%s)\n    \t%s", f.Name, envName(f.Name), f.Usage)
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
+			}
+			fmt.Fprintln(stderr)
+		})
+	}
+	return fs
+}
+
+// envName is the environment variable of a flag: --data-dir → TEND_DATA_DIR.
+func envName(flagName string) string {
+	return "TEND_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args, then fills every flag not given on the command line
+// from its TEND_ environment variable. Flags win over the environment.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, usageError{fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)})
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// clickHouseFlags registers the ClickHouse connection flags; the password is
+// read from TEND_CLICKHOUSE_PASSWORD or the file in TEND_CLICKHOUSE_PASSWORD_FILE.
+func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
+	fs.StringVar(&c.Addr, "clickhouse-addr", clickhouse.DefaultAddr, "ClickHouse native protocol address `host:port`")
+	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user")
+	fs.StringVar(&c.Database, "clickhouse-database", clickhouse.DefaultDatabase, "private database for pseudonymized check-ins")
+	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", clickhouse.DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
+}
+
+func clickHousePassword(getenv func(string) string) (string, error) {
+	if path := getenv("TEND_CLICKHOUSE_PASSWORD_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("clickhouse password: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return getenv("TEND_CLICKHOUSE_PASSWORD"), nil
+}
+
+// serveConfig parses the flags of up, ingest and process.
+func serveConfig(r role, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := newFlagSet(r.name, r.summary, stderr)
+	if r.embedNATS {
+		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
+		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
+		fs.BoolVar(&c.Demo, "demo", false, "generate a pseudonym key under --data-dir if none is configured, and send a few demo check-ins")
+	}
+	if r.natsClient {
+		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
+	}
+	if r.ingest {
+		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
+		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
+	}
+	if r.process {
+		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")
+		fs.DurationVar(&c.BatchWait, "batch-wait", processor.DefaultBatchWait, "longest wait to fill a batch")
+		fs.DurationVar(&c.AckWait, "ack-wait", processor.DefaultAckWait, "how long JetStream waits for an ack before redelivering")
+	}
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	clickHouseFlags(fs, &c.ClickHouse)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return c, err
+	}
+	var err error
+	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
+		return c, err
+	}
+	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
+	if r.process && (c.BatchSize < 1 || c.BatchWait <= 0) {
+		return c, usageError{errors.New("--batch-size must be at least 1 and --batch-wait positive")}
+	}
+	return c, nil
+}
+
+// newLogger returns a text logger on w at level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

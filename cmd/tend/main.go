@@ -1,0 +1,79 @@
+// Command tend runs the clinician wellbeing pipeline: ingest, processor and
+// an embedded NATS server in one process (`tend up`), or each part alone.
+// main only wires: the work is in Main (main_run.go) and the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tend:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError marks a mistake on the command line (exit status 2).
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `tend — clinician wellbeing analytics: check-ins in, team trends out.
+
+Usage: tend <command> [flags]
+
+Commands:
+  up        everything in one process: embedded NATS with JetStream, ingest,
+            processor, metrics; applies the ClickHouse schema first
+  ingest    the HTTP ingest service alone, against TEND_NATS_URL
+  process   the processor alone, against TEND_NATS_URL
+  migrate   apply the ClickHouse schema (idempotent) and exit
+  checkin   submit one check-in (JSON from a file or stdin) to an ingest URL
+
+Every flag can also be set as TEND_<FLAG> in the environment, e.g.
+--data-dir as TEND_DATA_DIR. Run 'tend <command> --help' for its flags.
+`
+
+// run is the whole program, with its environment passed in so tests can run it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return usageError{errors.New("no command given")}
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "up":
+		return runServe(ctx, roleUp, rest, getenv, stdout, stderr)
+	case "ingest":
+		return runServe(ctx, roleIngest, rest, getenv, stdout, stderr)
+	case "process":
+		return runServe(ctx, roleProcess, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "checkin":
+		return runCheckin(ctx, rest, getenv, os.Stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Errorf("unknown command %q", cmd)}
+}

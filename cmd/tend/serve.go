@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/processor"
+)
+
+// Main is one running tend process: the parts its role asks for, wired
+// together. Run starts them and returns once they serve; Close drains them.
+// Tests run a Main exactly as the command does.
+type Main struct {
+	Config Config
+	Role   role
+	Log    *slog.Logger
+
+	nats     *server.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	store    *clickhouse.Store
+	registry *prometheus.Registry
+
+	httpServer    *http.Server
+	httpAddr      string
+	metricsServer *http.Server
+	metricsAddr   string
+
+	stopProcessor context.CancelFunc
+	processorDone chan error
+}
+
+// runServe is `tend up`, `tend ingest` and `tend process`: run until ctx ends,
+// then drain.
+func runServe(ctx context.Context, r role, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := serveConfig(r, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Role: r, Log: log}
+	if err := m.Run(ctx); err != nil {
+		return errors.Join(err, m.Close())
+	}
+	m.printWhereToLook(stdout)
+	if cfg.Demo {
+		if err := sendDemoCheckins(ctx, m.IngestURL(), stdout); err != nil {
+			log.Error("demo check-ins", "err", err)
+		}
+	}
+	<-ctx.Done()
+	log.Info("shutting down: draining requests and the batch in hand")
+	return m.Close()
+}
+
+// Run starts the parts of m.Role and returns once all of them serve.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if err := m.openNATS(ctx); err != nil {
+		return err
+	}
+	if m.Role.ingest {
+		if err := m.startIngest(); err != nil {
+			return err
+		}
+	}
+	if m.Role.process {
+		m.startProcessor(ctx)
+	}
+	return m.startMetrics()
+}
+
+// openStore connects to ClickHouse, and for the processor applies the schema.
+func (m *Main) openStore(ctx context.Context) error {
+	store, err := clickhouse.Open(m.Config.ClickHouse)
+	if err != nil {
+		return err
+	}
+	m.store = store
+	if !m.Role.process {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := store.WaitReady(wctx); err != nil {
+		return fmt.Errorf("%w (is ClickHouse running? scripts/clickhouse up starts one)", err)
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	m.Log.Info("clickhouse schema ready", "addr", store.Config().Addr, "applied", applied)
+	return nil
+}
+
+// openNATS starts the embedded server (up) or connects to an external one,
+// and makes sure tend's streams exist.
+func (m *Main) openNATS(ctx context.Context) error {
+	url := m.Config.NATSURL
+	if m.Role.embedNATS {
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen})
+		if err != nil {
+			return err
+		}
+		m.nats = ns
+		url = ns.ClientURL()
+		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"))
+	}
+	nc, err := nats.Connect(url,
+		nats.Name("tend-"+m.Role.name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { m.Log.Warn("nats disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { m.Log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
+	)
+	if err != nil {
+		return fmt.Errorf("connect to nats %s: %w", url, err)
+	}
+	m.nc = nc
+	if m.js, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := stream.WaitReady(wctx, m.js); err != nil {
+		return err
+	}
+	return stream.Ensure(ctx, m.js, stream.Config{})
+}
+
+func (m *Main) startIngest() error {
+	key, err := m.pseudonymKey()
+	if err != nil {
+		return err
+	}
+	p, err := checkin.NewPseudonymizer(key)
+	if err != nil {
+		return err
+	}
+	srv := ingest.New(m.js, p,
+		ingest.WithLogger(m.Log),
+		ingest.WithRegisterer(m.registry),
+		ingest.WithReadiness(m.natsReady),
+		ingest.WithReadiness(m.store.Ping),
+	)
+	m.httpServer, m.httpAddr, err = serveHTTP(m.Config.HTTPAddr, srv, m.Log)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	m.Log.Info("ingest listening", "url", m.IngestURL())
+	return nil
+}
+
+// pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
+// --demo and neither configured, it creates one under the data dir.
+func (m *Main) pseudonymKey() ([]byte, error) {
+	switch {
+	case m.Config.PseudonymKey != "":
+		if len(m.Config.PseudonymKey) < checkin.MinKeyBytes {
+			return nil, fmt.Errorf("TEND_PSEUDONYM_KEY: need at least %d bytes", checkin.MinKeyBytes)
+		}
+		return []byte(m.Config.PseudonymKey), nil
+	case m.Config.PseudonymKeyFile != "":
+		return checkin.LoadKey(m.Config.PseudonymKeyFile)
+	case m.Config.Demo:
+		path := filepath.Join(m.Config.DataDir, "pseudonym.key")
+		key, created, err := checkin.LoadOrCreateKey(path)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			m.Log.Warn("demo mode: generated a pseudonym key; a real deployment provisions its own and keeps it", "file", path)
+		} else {
+			m.Log.Info("demo mode: using the pseudonym key", "file", path)
+		}
+		return key, nil
+	}
+	return nil, usageError{errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")}
+}
+
+func (m *Main) natsReady(ctx context.Context) error {
+	if !m.nc.IsConnected() {
+		return errors.New("nats: not connected")
+	}
+	if _, err := m.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return nil
+}
+
+func (m *Main) startProcessor(ctx context.Context) {
+	p := processor.New(m.js, m.store,
+		processor.WithBatch(m.Config.BatchSize, m.Config.BatchWait),
+		processor.WithAckWait(m.Config.AckWait),
+		processor.WithLogger(m.Log),
+		processor.WithRegisterer(m.registry),
+	)
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopProcessor = cancel
+	m.processorDone = make(chan error, 1)
+	go func() { m.processorDone <- p.Run(pctx) }()
+}
+
+func (m *Main) startMetrics() error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
+	var err error
+	m.metricsServer, m.metricsAddr, err = serveHTTP(m.Config.MetricsAddr, mux, m.Log)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// serveHTTP listens on addr (port 0 picks one) and serves h in the background.
+func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	return srv, ln.Addr().String(), nil
+}
+
+// IngestURL is the base URL of the ingest API.
+func (m *Main) IngestURL() string { return "http://" + m.httpAddr }
+
+// MetricsURL is the Prometheus scrape URL.
+func (m *Main) MetricsURL() string { return "http://" + m.metricsAddr + "/metrics" }
+
+// NATSURL is the URL of the NATS server m uses.
+func (m *Main) NATSURL() string { return m.nc.ConnectedUrl() }
+
+// Close drains in order: no new requests (in-flight ones finish), the
+// processor stores and acks the batch in hand, NATS drains, the embedded
+// server stops. It is safe on a partly started Main.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	var errs []error
+	if m.httpServer != nil {
+		errs = append(errs, m.httpServer.Shutdown(ctx))
+	}
+	if m.stopProcessor != nil {
+		m.stopProcessor()
+		errs = append(errs, <-m.processorDone)
+	}
+	if m.metricsServer != nil {
+		errs = append(errs, m.metricsServer.Shutdown(ctx))
+	}
+	if m.nc != nil {
+		errs = append(errs, drain(m.nc))
+	}
+	if m.nats != nil {
+		m.nats.Shutdown()
+		m.nats.WaitForShutdown()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// drain drains nc and waits until it is closed.
+func drain(nc *nats.Conn) error {
+	if nc.IsClosed() {
+		return nil
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		return fmt.Errorf("drain nats: %w", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		nc.Close()
+	}
+	return nil
+}
+
+func (m *Main) printWhereToLook(w io.Writer) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ntend %s is running.\n", m.Role.name)
+	if m.Role.ingest {
+		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
+	}
+	if m.nats != nil {
+		fmt.Fprintf(&b, "  NATS:       %s   (stream %s; nats --server %s stream info %s)\n", m.NATSURL(), stream.Checkins, m.NATSURL(), stream.Checkins)
+	}
+	fmt.Fprintf(&b, "  metrics:    %s\n", m.MetricsURL())
+	cfg := m.store.Config()
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	fmt.Fprintf(&b, "  ClickHouse: clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
+	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
+	fmt.Fprint(w, b.String())
+}

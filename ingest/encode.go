@@ -1,0 +1,24 @@
+package ingest
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// errorBody is every error response: a sentence, and the fields at fault.
+type errorBody struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client is gone if this fails; nothing left to tell it
+}
+
+func encodeError(w http.ResponseWriter, status int, msg string, fields map[string]string) {
+	encode(w, status, errorBody{Error: msg, Fields: fields})
+}

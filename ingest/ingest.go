@@ -1,0 +1,89 @@
+// Package ingest is tend's HTTP front door for clinicians: it validates a
+// check-in, scores it for the clinician's own feedback, replaces the clinician
+// identifier with a pseudonym and publishes the event to JetStream. It answers
+// 202 only once JetStream has acknowledged the event: a 202 means stored.
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tendhq/tend/internal/checkin"
+)
+
+// Publisher is the part of jetstream.JetStream ingest needs.
+type Publisher interface {
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// Limits of one request.
+const (
+	MaxBodyBytes = 64 << 10
+	// DefaultPublishTimeout bounds the wait for JetStream's ack; past it the
+	// client gets 503 and retries with the same id.
+	DefaultPublishTimeout = 3 * time.Second
+	// RetryAfterSeconds is the Retry-After sent with a 503.
+	RetryAfterSeconds = 5
+)
+
+// Server serves the ingest HTTP API. Create it with New.
+type Server struct {
+	js             Publisher
+	pseudonyms     *checkin.Pseudonymizer
+	log            *slog.Logger
+	now            func() time.Time
+	publishTimeout time.Duration
+	readiness      []func(context.Context) error
+	metrics        *metrics
+	handler        http.Handler
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the structured logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithPublishTimeout bounds how long a request waits for JetStream's ack.
+func WithPublishTimeout(d time.Duration) Option { return func(s *Server) { s.publishTimeout = d } }
+
+// WithReadiness adds a check /readyz runs (NATS, ClickHouse reachable).
+func WithReadiness(check func(context.Context) error) Option {
+	return func(s *Server) { s.readiness = append(s.readiness, check) }
+}
+
+// WithRegisterer registers the ingest metrics (default: not registered).
+func WithRegisterer(r prometheus.Registerer) Option {
+	return func(s *Server) { s.metrics = newMetrics(r) }
+}
+
+// withClock replaces time.Now in tests.
+func withClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// New returns an ingest server publishing to js, pseudonymizing with p.
+func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) *Server {
+	s := &Server{
+		js:             js,
+		pseudonyms:     p,
+		log:            slog.Default(),
+		now:            time.Now,
+		publishTimeout: DefaultPublishTimeout,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.metrics == nil {
+		s.metrics = newMetrics(nil)
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

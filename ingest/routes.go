@@ -1,0 +1,12 @@
+package ingest
+
+import "net/http"
+
+// routes is the whole ingest API in one place.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/checkins", s.instrument("checkin", s.handleCheckin()))
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /readyz", s.handleReadyz())
+	return mux
+}

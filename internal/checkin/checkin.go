@@ -1,0 +1,189 @@
+// Package checkin holds tend's v1 check-in contract: the JSON a clinician's app
+// submits, the event that travels on JetStream, and the rules both must obey.
+//
+// Ingest and processor share it so that the processor can re-validate what a
+// producer may have published straight to NATS (defense in depth).
+package checkin
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"time"
+
+	"github.com/tendhq/tend/internal/instrument"
+)
+
+// CheckIn is one clinician's answers to one instrument, as submitted (v1).
+//
+// On JetStream the same shape travels as an Event: Clinician then holds the
+// keyed pseudonym, never the raw identifier.
+type CheckIn struct {
+	// ID is the idempotency key: a retry with the same ID counts once.
+	// Ingest assigns a UUIDv7 when it is absent.
+	ID          string    `json:"id"`
+	Clinic      string    `json:"clinic"`
+	Team        string    `json:"team"`
+	Clinician   string    `json:"clinician"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Instrument  string    `json:"instrument"`
+	Answers     []int     `json:"answers"`
+	Context     *Context  `json:"context,omitempty"`
+}
+
+// Context is optional information about the clinician's working day. Each
+// field is optional on its own.
+type Context struct {
+	Sessions       *int     `json:"sessions,omitempty"`
+	TraumaSessions *int     `json:"trauma_sessions,omitempty"`
+	HoursWorked    *float64 `json:"hours_worked,omitempty"`
+	SleepHours     *float64 `json:"sleep_hours,omitempty"`
+}
+
+// Event is a check-in as it travels from ingest to the processor: the
+// clinician identifier replaced by its pseudonym, plus when ingest received it.
+type Event struct {
+	CheckIn
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// MaxFutureSkew is how far in the future submitted_at may lie (clock skew of
+// the clinician's device).
+const MaxFutureSkew = 5 * time.Minute
+
+// FieldErrors maps a JSON field path ("team", "answers[3]",
+// "context.sleep_hours") to what is wrong with it: the error type of every
+// validation of a check-in, its instrument's answers included.
+type FieldErrors = instrument.FieldErrors
+
+var (
+	// token is a safe NATS subject token: clinic and team become subject parts
+	// (tend.checkins.<clinic>.<team>), so no dots, wildcards or spaces.
+	token = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	// idPattern keeps ids printable and short: they travel as Nats-Msg-Id.
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	// pseudonymPattern is HMAC-SHA256 in lower-case hex.
+	pseudonymPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+const (
+	tokenRule     = "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
+	maxClinicianLen = 256
+	// earliest is the earliest submitted_at accepted: ClickHouse DateTime
+	// starts in 1970, and no survey export predates 2000.
+	earliestYear = 2000
+)
+
+// Validate checks a check-in as submitted — required fields, safe clinic and
+// team tokens, a plausible submitted_at, context ranges, and the answers
+// against their instrument — and returns the instrument's scores. Every
+// problem found is reported at once, as FieldErrors.
+func (c *CheckIn) Validate(now time.Time) (instrument.Result, error) {
+	errs := FieldErrors{}
+	if c.Clinician == "" {
+		errs["clinician"] = "is required"
+	} else if len(c.Clinician) > maxClinicianLen {
+		errs["clinician"] = fmt.Sprintf("must be at most %d characters", maxClinicianLen)
+	}
+	return c.validate(errs, now)
+}
+
+// Validate checks an event read from JetStream exactly as ingest checks a
+// check-in, and beyond that insists on an id and a pseudonymized clinician: a
+// raw identifier published straight to NATS must never reach storage.
+func (e *Event) Validate(now time.Time) (instrument.Result, error) {
+	errs := FieldErrors{}
+	if e.ID == "" {
+		errs["id"] = "is required"
+	}
+	if !pseudonymPattern.MatchString(e.Clinician) {
+		errs["clinician"] = "must be a pseudonym (64 lower-case hex characters), never a raw identifier"
+	}
+	if e.ReceivedAt.IsZero() {
+		errs["received_at"] = "is required"
+	}
+	return e.validate(errs, now)
+}
+
+// validate adds the rules check-ins and events share to errs and scores the
+// answers.
+func (c *CheckIn) validate(errs FieldErrors, now time.Time) (instrument.Result, error) {
+	c.validateEnvelope(errs, now)
+	var res instrument.Result
+	if c.Instrument != "" && c.Answers != nil {
+		var err error
+		res, err = instrument.Score(c.Instrument, c.Answers)
+		var fe FieldErrors
+		switch {
+		case errors.As(err, &fe):
+			maps.Copy(errs, fe)
+		case err != nil:
+			errs["answers"] = err.Error()
+		}
+	}
+	if len(errs) > 0 {
+		return instrument.Result{}, errs
+	}
+	return res, nil
+}
+
+func (c *CheckIn) validateEnvelope(errs FieldErrors, now time.Time) {
+	if c.ID != "" && !idPattern.MatchString(c.ID) {
+		errs["id"] = "must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'"
+	}
+	for field, v := range map[string]string{"clinic": c.Clinic, "team": c.Team} {
+		switch {
+		case v == "":
+			errs[field] = "is required"
+		case !token.MatchString(v):
+			errs[field] = tokenRule
+		}
+	}
+	switch {
+	case c.SubmittedAt.IsZero():
+		errs["submitted_at"] = "is required (RFC 3339, e.g. 2026-11-20T17:05:00Z)"
+	case c.SubmittedAt.After(now.Add(MaxFutureSkew)):
+		errs["submitted_at"] = fmt.Sprintf("must not be more than %s in the future", MaxFutureSkew)
+	case c.SubmittedAt.Year() < earliestYear:
+		errs["submitted_at"] = fmt.Sprintf("must not be before %d", earliestYear)
+	}
+	if c.Instrument == "" {
+		errs["instrument"] = "is required"
+	}
+	if c.Answers == nil {
+		errs["answers"] = "is required"
+	}
+	if c.Context != nil {
+		c.Context.validate(errs)
+	}
+}
+
+// Context ranges: generous bounds that still catch typos and unit mistakes
+// (minutes for hours, a day's total for a week's).
+func (x *Context) validate(errs FieldErrors) {
+	intRange := func(field string, v *int, max int) {
+		if v != nil && (*v < 0 || *v > max) {
+			errs["context."+field] = fmt.Sprintf("must be between 0 and %d", max)
+		}
+	}
+	floatRange := func(field string, v *float64, max float64) {
+		if v != nil && (*v < 0 || *v > max) {
+			errs["context."+field] = fmt.Sprintf("must be between 0 and %g", max)
+		}
+	}
+	intRange("sessions", x.Sessions, 40)
+	intRange("trauma_sessions", x.TraumaSessions, 40)
+	floatRange("hours_worked", x.HoursWorked, 24)
+	floatRange("sleep_hours", x.SleepHours, 24)
+	if x.Sessions != nil && x.TraumaSessions != nil && *x.TraumaSessions > *x.Sessions {
+		errs["context.trauma_sessions"] = "must not exceed context.sessions"
+	}
+}
+
+// Scored is an event with the scores its instrument yields, as stored: one
+// value per score name of the instrument package.
+type Scored struct {
+	Event
+	Scores map[string]float64
+}

@@ -1,0 +1,84 @@
+package checkin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Decode reads exactly one check-in JSON object. Unknown fields, wrong types
+// and trailing data are rejected with the offending field named, so that a
+// client sees what to fix.
+func Decode(data []byte) (CheckIn, error) {
+	var c CheckIn
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return CheckIn{}, jsonFieldError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return CheckIn{}, FieldErrors{"body": "must hold exactly one JSON object"}
+	}
+	return c, nil
+}
+
+// DecodeEvent reads an event as published on JetStream. It is lenient about
+// unknown fields (a newer producer may add some) but strict about types.
+func DecodeEvent(data []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return Event{}, jsonFieldError(err)
+	}
+	return e, nil
+}
+
+// jsonFieldError turns encoding/json's errors into FieldErrors naming the
+// field where that is knowable.
+func jsonFieldError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var timeErr *time.ParseError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return FieldErrors{"body": "must be a JSON object"}
+		}
+		if field == "submitted_at" {
+			return FieldErrors{field: "must be an RFC 3339 timestamp string, e.g. 2026-11-20T17:05:00Z"}
+		}
+		return FieldErrors{field: "must be " + jsonKind(typeErr.Type.Kind().String())}
+	case errors.As(err, &syntaxErr):
+		return FieldErrors{"body": fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())}
+	case errors.As(err, &timeErr):
+		return FieldErrors{"submitted_at": "must be an RFC 3339 timestamp, e.g. 2026-11-20T17:05:00Z"}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return FieldErrors{"body": "must be a complete JSON object"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return FieldErrors{name: "is not a field of a v1 check-in"}
+	case strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+		return FieldErrors{"submitted_at": "must be an RFC 3339 timestamp string, e.g. 2026-11-20T17:05:00Z"}
+	}
+	return FieldErrors{"body": err.Error()}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32":
+		return "an integer"
+	case "float64", "float32":
+		return "a number"
+	case "slice":
+		return "an array"
+	case "struct", "ptr":
+		return "an object"
+	}
+	return "of type " + goKind
+}

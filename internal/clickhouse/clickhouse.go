@@ -1,0 +1,110 @@
+// Package clickhouse is tend's store: the ClickHouse schema (versioned
+// migrations embedded in the binary) and the reads and writes of check-ins.
+//
+// Every statement here runs on ClickHouse 18.16 (the server Debian ships) and
+// on current ClickHouse; see shared/clickhouse.md for the rules that keeps.
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Config says where ClickHouse is and which databases tend owns.
+type Config struct {
+	Addr     string // host:port of the native protocol, e.g. 127.0.0.1:9000
+	User     string
+	Password string
+	// Database is the private database: pseudonymized check-ins.
+	Database string
+	// ReportingDatabase holds aggregates only; Grafana reads nothing else.
+	ReportingDatabase string
+}
+
+// Defaults for Config fields left empty.
+const (
+	DefaultAddr              = "127.0.0.1:9000"
+	DefaultDatabase          = "tend"
+	DefaultReportingDatabase = "tend_reporting"
+)
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.User == "" {
+		c.User = "default"
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.ReportingDatabase == "" {
+		c.ReportingDatabase = DefaultReportingDatabase
+	}
+	return c
+}
+
+// Store is a connection pool to ClickHouse and tend's queries on it.
+type Store struct {
+	conn driver.Conn
+	cfg  Config
+}
+
+// Open connects to ClickHouse over the native protocol (the HTTP protocol of
+// clickhouse-go does not work with 18.16). It does not wait for the server:
+// Ping does.
+func Open(cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	conn, err := ch.Open(&ch.Options{
+		Addr:             []string{cfg.Addr},
+		Protocol:         ch.Native,
+		Auth:             ch.Auth{Username: cfg.User, Password: cfg.Password},
+		DialTimeout:      2 * time.Second,
+		ReadTimeout:      60 * time.Second,
+		MaxOpenConns:     8,
+		MaxIdleConns:     4,
+		ConnMaxLifetime:  10 * time.Minute,
+		ConnOpenStrategy: ch.ConnOpenInOrder,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
+	}
+	return &Store{conn: conn, cfg: cfg}, nil
+}
+
+// Config returns the store's configuration with defaults applied.
+func (s *Store) Config() Config { return s.cfg }
+
+// Ping checks that ClickHouse answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse %s: %w", s.cfg.Addr, err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// Conn exposes the underlying connection for tests and tools that query
+// tables directly.
+func (s *Store) Conn() driver.Conn { return s.conn }
+
+// WaitReady pings until ClickHouse answers or ctx ends.
+func (s *Store) WaitReady(ctx context.Context) error {
+	for {
+		err := s.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("clickhouse not ready: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

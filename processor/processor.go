@@ -1,0 +1,272 @@
+// Package processor turns check-in events on JetStream into rows in
+// ClickHouse. It reads a durable pull consumer in batches, re-validates and
+// re-scores every event (a producer may publish straight to NATS), stores a
+// batch with one insert, and acks only after the insert committed: at least
+// once on the wire, exactly once in every query (the store keeps one row per
+// check-in id).
+//
+// A message that is not a valid check-in is dead-lettered with its reason and
+// acked; it never blocks the batch. When ClickHouse is down, nothing is acked:
+// the processor backs off and retries until it is back.
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/stream"
+)
+
+// Store is where check-ins go; *clickhouse.Store implements it.
+type Store interface {
+	InsertCheckins(ctx context.Context, rows []checkin.Scored) error
+}
+
+// Defaults of the options.
+const (
+	DefaultBatchSize = 1000
+	DefaultBatchWait = 250 * time.Millisecond
+	DefaultAckWait   = 60 * time.Second
+	minBackoff       = 100 * time.Millisecond
+	maxBackoff       = 10 * time.Second
+	// drainTimeout bounds how long a shutdown waits for the batch in hand.
+	drainTimeout = 30 * time.Second
+)
+
+// Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
+type Processor struct {
+	js        jetstream.JetStream
+	store     Store
+	log       *slog.Logger
+	now       func() time.Time
+	batchSize int
+	batchWait time.Duration
+	ackWait   time.Duration
+	durable   string
+	metrics   *metrics
+
+	// beforeAck, when set (by tests), runs after a batch is stored and before
+	// it is acked: the window a crash must not lose anything in.
+	beforeAck func()
+}
+
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithBatch sets the largest batch and the longest wait to fill one.
+func WithBatch(size int, wait time.Duration) Option {
+	return func(p *Processor) { p.batchSize, p.batchWait = size, wait }
+}
+
+// WithAckWait sets how long JetStream waits for an ack before redelivering
+// to another replica (default 60s).
+func WithAckWait(d time.Duration) Option { return func(p *Processor) { p.ackWait = d } }
+
+// WithLogger sets the structured logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l } }
+
+// WithRegisterer registers the processor metrics (default: not registered).
+func WithRegisterer(r prometheus.Registerer) Option {
+	return func(p *Processor) { p.metrics = newMetrics(r) }
+}
+
+// WithDurable names the durable consumer (default stream.ProcessorDurable);
+// replicas sharing a name share the work.
+func WithDurable(name string) Option { return func(p *Processor) { p.durable = name } }
+
+// New returns a processor reading from js and writing to store.
+func New(js jetstream.JetStream, store Store, opts ...Option) *Processor {
+	p := &Processor{
+		js:        js,
+		store:     store,
+		log:       slog.Default(),
+		now:       time.Now,
+		batchSize: DefaultBatchSize,
+		batchWait: DefaultBatchWait,
+		ackWait:   DefaultAckWait,
+		durable:   stream.ProcessorDurable,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.metrics == nil {
+		p.metrics = newMetrics(nil)
+	}
+	return p
+}
+
+// consumer creates or updates the durable pull consumer.
+func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	c, err := p.js.CreateOrUpdateConsumer(ctx, stream.Checkins, jetstream.ConsumerConfig{
+		Durable:       p.durable,
+		Description:   "tend processor: check-ins into ClickHouse",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       p.ackWait,
+		MaxDeliver:    -1, // never give up on a check-in: a store outage is not its fault
+		MaxAckPending: max(4*p.batchSize, 1000),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", p.durable, err)
+	}
+	return c, nil
+}
+
+// Run consumes until ctx ends. On shutdown the batch in hand is stored and
+// acked first; what was not stored is left unacked for redelivery.
+func (p *Processor) Run(ctx context.Context) error {
+	cons, err := p.consumer(ctx)
+	if err != nil {
+		return err
+	}
+	p.log.Info("processor running", "durable", p.durable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		msgs, err := p.fetch(cons)
+		if err != nil {
+			p.log.Warn("fetch failed; retrying", "err", err, "backoff", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+		if len(msgs) == 0 {
+			continue
+		}
+		// The batch in hand is finished even when ctx ends meanwhile, within
+		// drainTimeout: a shutdown must not strand work already fetched.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		err = p.handle(bctx, ctx, msgs)
+		cancel()
+		if err != nil {
+			p.log.Warn("batch left unacked for redelivery", "messages", len(msgs), "err", err)
+		}
+	}
+	p.log.Info("processor stopped")
+	return nil
+}
+
+// fetch waits for up to batchSize messages or batchWait, whichever first.
+func (p *Processor) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	batch, err := cons.Fetch(p.batchSize, jetstream.FetchMaxWait(p.batchWait))
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// handle stores one batch and acks it. Invalid messages are dead-lettered.
+// The insert is retried with back-off until it succeeds or stop ends; ctx
+// bounds the whole batch.
+func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) error {
+	start := time.Now()
+	rows := make([]checkin.Scored, 0, len(msgs))
+	stored := make([]jetstream.Msg, 0, len(msgs))
+	for _, m := range msgs {
+		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+			p.metrics.redelivered.Inc()
+		}
+		row, reason, err := p.decode(m)
+		if err != nil {
+			if err := p.deadLetter(ctx, m, reason, err); err != nil {
+				p.log.Error("dead-letter failed; message left for redelivery", "subject", m.Subject(), "err", err)
+			}
+			continue
+		}
+		rows = append(rows, row)
+		stored = append(stored, m)
+	}
+	if err := p.insert(ctx, stop, rows, stored); err != nil {
+		return err
+	}
+	if p.beforeAck != nil {
+		p.beforeAck()
+	}
+	for _, m := range stored {
+		if err := m.Ack(); err != nil {
+			return fmt.Errorf("ack: %w", err)
+		}
+	}
+	p.metrics.stored.Add(float64(len(stored)))
+	p.metrics.batchSize.Observe(float64(len(msgs)))
+	p.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// Dead-letter reasons: the last token of tend.deadletter.<reason>.
+const (
+	ReasonDecode  = "decode"  // not a JSON check-in event at all
+	ReasonInvalid = "invalid" // a check-in event that breaks the contract
+)
+
+// decode turns a message into a row, or says why it cannot be one.
+func (p *Processor) decode(m jetstream.Msg) (checkin.Scored, string, error) {
+	ev, err := checkin.DecodeEvent(m.Data())
+	if err != nil {
+		return checkin.Scored{}, ReasonDecode, err
+	}
+	res, err := ev.Validate(p.now())
+	if err != nil {
+		return checkin.Scored{}, ReasonInvalid, err
+	}
+	if want := stream.CheckinSubject(ev.Clinic, ev.Team); m.Subject() != want {
+		return checkin.Scored{}, ReasonInvalid, fmt.Errorf("subject %s does not match the check-in's clinic and team (%s)", m.Subject(), want)
+	}
+	return checkin.Scored{Event: ev, Scores: res.Scores}, "", nil
+}
+
+// insert writes rows, retrying with exponential back-off while the store is
+// unavailable, and keeps the messages' ack deadline from expiring meanwhile.
+// It gives up only when stop ends (shutdown): the messages then stay
+// unacked, and JetStream redelivers them.
+func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
+	backoff := minBackoff
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := p.store.InsertCheckins(ctx, rows)
+		p.metrics.insertSeconds.Observe(time.Since(start).Seconds())
+		if err == nil {
+			if attempt > 1 {
+				p.log.Info("store is back; batch stored", "rows", len(rows), "attempts", attempt)
+			}
+			return nil
+		}
+		p.metrics.insertFailures.Inc()
+		p.log.Warn("insert failed; backing off", "rows", len(rows), "attempt", attempt, "backoff", backoff, "err", err)
+		for _, m := range msgs {
+			_ = m.InProgress() // best effort: a lost one only means an earlier redelivery
+		}
+		if !sleep(stop, backoff) {
+			return fmt.Errorf("insert abandoned at shutdown: %w", err)
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// sleep waits for d or until ctx ends; it reports whether d elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
