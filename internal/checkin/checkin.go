@@ -68,7 +68,7 @@ var (
 )
 
 const (
-	tokenRule     = "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
+	tokenRule       = "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
 	maxClinicianLen = 256
 	// earliest is the earliest submitted_at accepted: ClickHouse DateTime
 	// starts in 1970, and no survey export predates 2000.

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/testenv"
+)
+
+// startMain runs `tend up` in-process on free ports, against databases of the
+// test's own on the real ClickHouse server.
+func startMain(t *testing.T) *Main {
+	t.Helper()
+	m := &Main{
+		Role: roleUp,
+		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: Config{
+			DataDir:      t.TempDir(),
+			NATSListen:   "127.0.0.1:0",
+			HTTPAddr:     "127.0.0.1:0",
+			MetricsAddr:  "127.0.0.1:0",
+			ClickHouse:   testenv.ClickHouseConfig(t),
+			PseudonymKey: testenv.TestKey,
+			BatchSize:    250,
+			BatchWait:    50 * time.Millisecond,
+			AckWait:      10 * time.Second,
+		},
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+// TestEndToEnd posts 1,000 check-ins through HTTP, 200 of them twice, and
+// finds exactly 1,000 in ClickHouse with the values sent.
+func TestEndToEnd(t *testing.T) {
+	m := startMain(t)
+	now := time.Now()
+	sent := testenv.CheckIns(1000, 1, now)
+	posts := append(slices.Clone(sent), sent[:200]...)
+
+	var wg sync.WaitGroup
+	work := make(chan checkin.CheckIn)
+	for range 8 {
+		wg.Go(func() {
+			for c := range work {
+				body, _ := json.Marshal(c)
+				status, resp, err := postJSON(t.Context(), m.IngestURL()+"/v1/checkins", body)
+				if err != nil || status != http.StatusAccepted {
+					t.Errorf("post %s: %d %s %v", c.ID, status, resp, err)
+				}
+			}
+		})
+	}
+	for _, c := range posts {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+
+	store := testenv.OpenStore(t, m.Config.ClickHouse)
+	waitStored(t, m, store, 1000)
+
+	p := testenv.Pseudonymizer(t)
+	want := map[string]checkin.CheckIn{}
+	for _, c := range sent {
+		want[c.ID] = c
+	}
+	rows, err := store.Conn().Query(t.Context(), "SELECT id, clinic, team, clinician, instrument, submitted_at, answers, sessions, sleep_hours FROM "+m.Config.ClickHouse.Database+".checkins FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var (
+			id, clinic, team, clinician, inst string
+			at                                time.Time
+			answers                           []uint8
+			sessions                          *uint16
+			sleep                             *float32
+		)
+		if err := rows.Scan(&id, &clinic, &team, &clinician, &inst, &at, &answers, &sessions, &sleep); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		c, ok := want[id]
+		if !ok {
+			t.Errorf("unexpected id %s", id)
+			continue
+		}
+		got := fmt.Sprint(clinic, team, clinician, inst, at.UTC(), answers, *sessions, *sleep)
+		exp := fmt.Sprint(c.Clinic, c.Team, p.Pseudonym(c.Clinic, c.Clinician), c.Instrument, c.SubmittedAt, toUint8(c.Answers), *c.Context.Sessions, float32(*c.Context.SleepHours))
+		if got != exp {
+			t.Errorf("row %s:\n got %s\nwant %s", id, got, exp)
+		}
+	}
+	if seen != 1000 {
+		t.Errorf("read %d rows, want 1000", seen)
+	}
+
+	metrics := get(t, m.MetricsURL())
+	if !strings.Contains(metrics, "tend_ingest_checkins_accepted_total 1200") {
+		t.Errorf("metrics lack 1200 accepted check-ins:\n%s", grep(metrics, "tend_ingest_checkins"))
+	}
+}
+
+// waitStored waits until the processor has acked everything in the stream
+// and ClickHouse holds want distinct check-ins, then checks none is counted
+// twice.
+func waitStored(t *testing.T, m *Main, store *clickhouse.Store, want uint64) {
+	t.Helper()
+	db := m.Config.ClickHouse.Database
+	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("%d check-ins in ClickHouse", want), func() bool {
+		return count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= want
+	})
+	cons, err := m.js.Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the processor to ack everything", func() bool {
+		info, err := cons.Info(t.Context())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+	if got := count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); got != want {
+		t.Errorf("count() FINAL = %d, want %d", got, want)
+	}
+	if got := count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != want {
+		t.Errorf("distinct ids = %d, want %d", got, want)
+	}
+}
+
+func count(t *testing.T, store *clickhouse.Store, query string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := store.Conn().QueryRow(t.Context(), query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func toUint8(a []int) []uint8 {
+	out := make([]uint8, len(a))
+	for i, v := range a {
+		out[i] = uint8(v)
+	}
+	return out
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func grep(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
