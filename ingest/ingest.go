@@ -15,16 +15,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/feedback"
 )
 
 // Publisher is the part of jetstream.JetStream ingest needs.
 type Publisher interface {
 	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
 }
 
 // Limits of one request.
 const (
 	MaxBodyBytes = 64 << 10
+	// MaxBatchBytes and MaxBatchItems bound POST /v1/checkins/batch.
+	MaxBatchBytes = 16 << 20
+	MaxBatchItems = 10_000
 	// DefaultPublishTimeout bounds the wait for JetStream's ack; past it the
 	// client gets 503 and retries with the same id.
 	DefaultPublishTimeout = 3 * time.Second
@@ -36,6 +41,7 @@ const (
 type Server struct {
 	js             Publisher
 	pseudonyms     *checkin.Pseudonymizer
+	feedback       *feedback.Config
 	log            *slog.Logger
 	now            func() time.Time
 	publishTimeout time.Duration
@@ -63,14 +69,16 @@ func WithRegisterer(r prometheus.Registerer) Option {
 	return func(s *Server) { s.metrics = newMetrics(r) }
 }
 
-// withClock replaces time.Now in tests.
-func withClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+// WithFeedback sets the per-clinic suggestions and support contacts
+// (default feedback.Default()).
+func WithFeedback(c *feedback.Config) Option { return func(s *Server) { s.feedback = c } }
 
 // New returns an ingest server publishing to js, pseudonymizing with p.
 func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) *Server {
 	s := &Server{
 		js:             js,
 		pseudonyms:     p,
+		feedback:       feedback.Default(),
 		log:            slog.Default(),
 		now:            time.Now,
 		publishTimeout: DefaultPublishTimeout,

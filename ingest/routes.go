@@ -6,6 +6,7 @@ import "net/http"
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/checkins", s.instrument("checkin", s.handleCheckin()))
+	mux.Handle("POST /v1/checkins/batch", s.instrument("batch", s.handleBatch()))
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	return mux

@@ -45,6 +45,7 @@ type Config struct {
 
 	ClickHouse clickhouse.Config
 
+	FeedbackConfig   string
 	PseudonymKeyFile string
 	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
 	PseudonymKey string
@@ -142,6 +143,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	if r.ingest {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
 		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
+		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
 	if r.process {
 		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")

@@ -22,6 +22,7 @@ import (
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
 )
@@ -167,7 +168,14 @@ func (m *Main) startIngest() error {
 	if err != nil {
 		return err
 	}
+	fb := feedback.Default()
+	if m.Config.FeedbackConfig != "" {
+		if fb, err = feedback.Load(m.Config.FeedbackConfig); err != nil {
+			return err
+		}
+	}
 	srv := ingest.New(m.js, p,
+		ingest.WithFeedback(fb),
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
 		ingest.WithReadiness(m.natsReady),

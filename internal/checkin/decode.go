@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -36,6 +37,9 @@ func DecodeEvent(data []byte) (Event, error) {
 	return e, nil
 }
 
+// simpleName is an unknown field name safe to use as an error's field key.
+var simpleName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
 // jsonFieldError turns encoding/json's errors into FieldErrors naming the
 // field where that is knowable.
 func jsonFieldError(err error) error {
@@ -59,8 +63,11 @@ func jsonFieldError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return FieldErrors{"body": "must be a complete JSON object"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return FieldErrors{name: "is not a field of a v1 check-in"}
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if plain := strings.Trim(name, `"`); simpleName.MatchString(plain) {
+			return FieldErrors{plain: "is not a field of a v1 check-in"}
+		}
+		return FieldErrors{"body": "has a field that is not part of a v1 check-in: " + name}
 	case strings.Contains(err.Error(), "Time.UnmarshalJSON"):
 		return FieldErrors{"submitted_at": "must be an RFC 3339 timestamp string, e.g. 2026-11-20T17:05:00Z"}
 	}

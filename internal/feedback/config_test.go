@@ -11,7 +11,7 @@ import (
 )
 
 func TestParseExample(t *testing.T) {
-	data, err := os.ReadFile("testdata/feedback.example.yaml")
+	data, err := os.ReadFile("../../deploy/feedback.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,7 +162,7 @@ func TestFor(t *testing.T) {
 }
 
 func TestForClinicConfig(t *testing.T) {
-	c, err := Load("testdata/feedback.example.yaml")
+	c, err := Load("../../deploy/feedback.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

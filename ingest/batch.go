@@ -1,0 +1,159 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tendhq/tend/internal/checkin"
+)
+
+// batchItem is one check-in's outcome, in request order: 202 with the same
+// body as POST /v1/checkins, 400 with the fields at fault, or 503 (not
+// stored; retry that item with the same id).
+type batchItem struct {
+	Index  int `json:"index"`
+	Status int `json:"status"`
+	*accepted
+	Error  string            `json:"error,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+type batchResponse struct {
+	Accepted    int         `json:"accepted"`
+	Rejected    int         `json:"rejected"`
+	Unavailable int         `json:"unavailable"`
+	Results     []batchItem `json:"results"`
+}
+
+// asyncChunk bounds the publishes in flight, well under the client's limit
+// of pending asynchronous publishes; each chunk's acks are awaited for at
+// most the publish timeout.
+const asyncChunk = 1000
+
+// handleBatch takes many check-ins — a JSON array, or NDJSON with one per
+// line — and answers per item. Valid items are accepted even when others are
+// not; all are published asynchronously, and the answer waits for every ack.
+func (s *Server) handleBatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, mt, ok := readBody(w, r, MaxBatchBytes, "application/json", "application/x-ndjson")
+		if !ok {
+			return
+		}
+		items, err := splitBatch(body, mt)
+		if err != nil {
+			s.metrics.rejected.Inc()
+			encodeError(w, http.StatusBadRequest, "invalid batch", checkin.FieldErrors{"body": err.Error()})
+			return
+		}
+		if len(items) > MaxBatchItems {
+			encodeError(w, http.StatusRequestEntityTooLarge, "batch too large",
+				map[string]string{"body": fmt.Sprintf("must hold at most %d check-ins, got %d", MaxBatchItems, len(items))})
+			return
+		}
+		resp := batchResponse{Results: make([]batchItem, len(items))}
+		var ready []int
+		preps := make([]prepared, len(items))
+		for i, raw := range items {
+			resp.Results[i].Index = i
+			p, err := s.prepare(raw)
+			var fe checkin.FieldErrors
+			switch {
+			case errors.As(err, &fe):
+				resp.Results[i].Status, resp.Results[i].Error, resp.Results[i].Fields = http.StatusBadRequest, "invalid check-in", fe
+				resp.Rejected++
+			case err != nil:
+				s.log.Error("prepare check-in", "err", err)
+				resp.Results[i].Status, resp.Results[i].Error = http.StatusInternalServerError, "could not prepare the check-in"
+			default:
+				preps[i] = p
+				ready = append(ready, i)
+			}
+		}
+		s.metrics.rejected.Add(float64(resp.Rejected))
+		for start := 0; start < len(ready); start += asyncChunk {
+			s.publishAsync(r.Context(), ready[start:min(start+asyncChunk, len(ready))], preps, &resp)
+		}
+		status := http.StatusOK
+		if resp.Unavailable > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+			if resp.Accepted == 0 && resp.Rejected == 0 {
+				status = http.StatusServiceUnavailable
+			}
+		}
+		encode(w, status, resp)
+	})
+}
+
+// publishAsync publishes the prepared items at idx without waiting between
+// them, then waits for every ack and records each outcome.
+func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *batchResponse) {
+	futures := make([]jetstream.PubAckFuture, len(idx))
+	errs := make([]error, len(idx))
+	start := time.Now()
+	for j, i := range idx {
+		m, opts := preps[i].msg()
+		futures[j], errs[j] = s.js.PublishMsgAsync(m, opts...)
+	}
+	timeout := time.NewTimer(s.publishTimeout)
+	defer timeout.Stop()
+	for j, i := range idx {
+		item := &resp.Results[i]
+		var ack *jetstream.PubAck
+		if errs[j] == nil {
+			select {
+			case ack = <-futures[j].Ok():
+			case errs[j] = <-futures[j].Err():
+			case <-timeout.C:
+				errs[j] = errors.New("timed out waiting for the JetStream ack")
+			case <-ctx.Done():
+				errs[j] = ctx.Err()
+			}
+		}
+		if errs[j] != nil {
+			s.metrics.publishFailures.Inc()
+			item.Status, item.Error = http.StatusServiceUnavailable, unavailableMessage
+			resp.Unavailable++
+			continue
+		}
+		p := preps[i].response
+		p.Duplicate = ack.Duplicate
+		item.Status, item.accepted = http.StatusAccepted, &p
+		resp.Accepted++
+		s.metrics.accepted.Inc()
+	}
+	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
+	if resp.Unavailable > 0 {
+		s.log.Warn("batch publish incomplete; those items answered 503", "unavailable", resp.Unavailable)
+	}
+}
+
+// splitBatch returns the raw check-ins of a JSON array or of NDJSON (blank
+// lines skipped).
+func splitBatch(body []byte, mediaType string) ([][]byte, error) {
+	if mediaType == "application/x-ndjson" {
+		var items [][]byte
+		for line := range bytes.Lines(body) {
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				items = append(items, line)
+			}
+		}
+		return items, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, fmt.Errorf("must be a JSON array of check-ins (or NDJSON with Content-Type application/x-ndjson): %w", err)
+	}
+	items := make([][]byte, len(raws))
+	for i, r := range raws {
+		items[i] = r
+	}
+	return items, nil
+}

@@ -1,0 +1,235 @@
+package ingest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/testenv"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// startIngest serves ingest over HTTP, publishing to a real embedded NATS.
+func startIngest(t *testing.T, opts ...ingest.Option) (*httptest.Server, *testenv.NATS) {
+	t.Helper()
+	n := testenv.StartNATS(t)
+	srv := httptest.NewServer(ingest.New(n.JS, testenv.Pseudonymizer(t), append([]ingest.Option{ingest.WithLogger(quiet)}, opts...)...))
+	t.Cleanup(srv.Close)
+	return srv, n
+}
+
+func post(t *testing.T, url, contentType, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, contentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON: %q", raw)
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+func valid() map[string]any {
+	return map[string]any{
+		"id":           "0193a2c4-7d1e-7cc0-9a55-2f3b8f1d9e01",
+		"clinic":       "northside",
+		"team":         "trauma-outpatient",
+		"clinician":    "c-1042",
+		"submitted_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+		"instrument":   "proqol5",
+		"answers":      []int{3, 4, 2, 5, 1, 3, 4, 4, 2, 3, 2, 4, 1, 2, 4, 3, 4, 2, 3, 4, 2, 4, 2, 4, 1, 2, 4, 2, 3, 4},
+		"context":      map[string]any{"sessions": 6, "trauma_sessions": 2, "hours_worked": 9.5, "sleep_hours": 6},
+	}
+}
+
+func with(changes func(m map[string]any)) string {
+	m := valid()
+	changes(m)
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// TestBadInput sends every kind of bad request: each gets a 4xx with a JSON
+// error naming the field, and nothing reaches JetStream.
+func TestBadInput(t *testing.T) {
+	srv, n := startIngest(t)
+	url := srv.URL + "/v1/checkins"
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+		field                   string
+	}{
+		{"malformed JSON", "application/json", `{"clinic": "northside",`, 400, "body"},
+		{"not an object", "application/json", `[1, 2]`, 400, "body"},
+		{"trailing data", "application/json", with(func(map[string]any) {}) + `{}`, 400, "body"},
+		{"missing clinic", "application/json", with(func(m map[string]any) { delete(m, "clinic") }), 400, "clinic"},
+		{"missing team", "application/json", with(func(m map[string]any) { delete(m, "team") }), 400, "team"},
+		{"missing clinician", "application/json", with(func(m map[string]any) { delete(m, "clinician") }), 400, "clinician"},
+		{"missing submitted_at", "application/json", with(func(m map[string]any) { delete(m, "submitted_at") }), 400, "submitted_at"},
+		{"missing instrument", "application/json", with(func(m map[string]any) { delete(m, "instrument") }), 400, "instrument"},
+		{"missing answers", "application/json", with(func(m map[string]any) { delete(m, "answers") }), 400, "answers"},
+		{"answers not an array", "application/json", with(func(m map[string]any) { m["answers"] = "3,4,2" }), 400, "answers"},
+		{"answer not a number", "application/json", with(func(m map[string]any) { m["answers"] = []any{"3"} }), 400, "answers"},
+		{"clinic a number", "application/json", with(func(m map[string]any) { m["clinic"] = 7 }), 400, "clinic"},
+		{"submitted_at a number", "application/json", with(func(m map[string]any) { m["submitted_at"] = 1700000000 }), 400, "submitted_at"},
+		{"submitted_at not RFC 3339", "application/json", with(func(m map[string]any) { m["submitted_at"] = "20 Nov 2026" }), 400, "submitted_at"},
+		{"future timestamp", "application/json", with(func(m map[string]any) {
+			m["submitted_at"] = time.Now().UTC().Add(10 * time.Minute).Format(time.RFC3339)
+		}), 400, "submitted_at"},
+		{"clinic with a dot", "application/json", with(func(m map[string]any) { m["clinic"] = "north.side" }), 400, "clinic"},
+		{"clinic with a wildcard", "application/json", with(func(m map[string]any) { m["clinic"] = "*" }), 400, "clinic"},
+		{"team with a space", "application/json", with(func(m map[string]any) { m["team"] = "trauma outpatient" }), 400, "team"},
+		{"team with >", "application/json", with(func(m map[string]any) { m["team"] = "a>" }), 400, "team"},
+		{"unknown field", "application/json", with(func(m map[string]any) { m["mood"] = "fine" }), 400, "mood"},
+		{"unknown instrument", "application/json", with(func(m map[string]any) { m["instrument"] = "phq9" }), 400, "instrument"},
+		{"answer out of range", "application/json", with(func(m map[string]any) { m["answers"].([]int)[3] = 9 }), 400, "answers[3]"},
+		{"too few answers", "application/json", with(func(m map[string]any) { m["answers"] = []int{1, 2} }), 400, "answers"},
+		{"context out of range", "application/json", with(func(m map[string]any) { m["context"] = map[string]any{"sleep_hours": 30} }), 400, "context.sleep_hours"},
+		{"wrong content type", "text/plain", with(func(map[string]any) {}), 415, "Content-Type"},
+		{"no content type", "", with(func(map[string]any) {}), 415, "Content-Type"},
+		{"oversized body", "application/json", with(func(m map[string]any) { m["clinician"] = strings.Repeat("x", ingest.MaxBodyBytes) }), 413, "body"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := post(t, url, tc.contentType, tc.body)
+			if status != tc.status {
+				t.Errorf("status %d, want %d (%v)", status, tc.status, body)
+			}
+			fields, _ := body["fields"].(map[string]any)
+			if _, ok := fields[tc.field]; !ok || body["error"] == "" {
+				t.Errorf("error %v does not name field %q", body, tc.field)
+			}
+		})
+	}
+	if got := n.StreamMessages(t, stream.Checkins); got != 0 {
+		t.Errorf("%d messages published for bad input, want 0", got)
+	}
+}
+
+// TestAccepted checks the 202: id, the clinician's own scores, bands and
+// suggestions, and an event on the team's subject carrying a pseudonym.
+func TestAccepted(t *testing.T) {
+	srv, n := startIngest(t)
+	status, _, body := post(t, srv.URL+"/v1/checkins", "application/json", with(func(m map[string]any) { delete(m, "id") }))
+	if status != http.StatusAccepted {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	if id, _ := body["id"].(string); len(id) != 36 {
+		t.Errorf("assigned id %q is not a UUID", id)
+	}
+	scores, _ := body["scores"].(map[string]any)
+	for _, s := range []string{"compassion_satisfaction", "burnout", "secondary_traumatic_stress", "compassion_fatigue"} {
+		if _, ok := scores[s]; !ok {
+			t.Errorf("202 lacks score %s: %v", s, body)
+		}
+	}
+	if sugg, _ := body["suggestions"].([]any); len(sugg) < 1 || len(sugg) > 3 {
+		t.Errorf("want 1-3 suggestions, got %v", body["suggestions"])
+	}
+	str, err := n.JS.Stream(t.Context(), stream.Checkins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := str.GetLastMsgForSubject(t.Context(), stream.CheckinSubject("northside", "trauma-outpatient"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := checkin.DecodeEvent(msg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := testenv.Pseudonymizer(t).Pseudonym("northside", "c-1042"); ev.Clinician != want {
+		t.Errorf("event clinician %q, want the pseudonym %q", ev.Clinician, want)
+	}
+	if bytes.Contains(msg.Data, []byte("c-1042")) {
+		t.Errorf("the raw clinician identifier left ingest: %s", msg.Data)
+	}
+}
+
+// TestDuplicateSubmission: the same id twice is stored once in the stream.
+func TestDuplicateSubmission(t *testing.T) {
+	srv, n := startIngest(t)
+	body := with(func(map[string]any) {})
+	for i := range 2 {
+		status, _, resp := post(t, srv.URL+"/v1/checkins", "application/json", body)
+		if status != http.StatusAccepted || (resp["duplicate"] == true) != (i == 1) {
+			t.Errorf("submission %d: %d %v", i, status, resp)
+		}
+	}
+	if got := n.StreamMessages(t, stream.Checkins); got != 1 {
+		t.Errorf("stream holds %d messages, want 1", got)
+	}
+}
+
+// TestBrokerDown: with NATS gone, ingest answers 503 with Retry-After, never 202.
+func TestBrokerDown(t *testing.T) {
+	srv, n := startIngest(t, ingest.WithPublishTimeout(300*time.Millisecond))
+	n.Server.Shutdown()
+	n.Server.WaitForShutdown()
+	status, h, body := post(t, srv.URL+"/v1/checkins", "application/json", with(func(map[string]any) {}))
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("status %d Retry-After %q (%v), want 503 with Retry-After", status, h.Get("Retry-After"), body)
+	}
+	status, h, _ = post(t, srv.URL+"/v1/checkins/batch", "application/json", "["+with(func(map[string]any) {})+"]")
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("batch: status %d Retry-After %q, want 503 with Retry-After", status, h.Get("Retry-After"))
+	}
+}
+
+// TestBatch mixes valid and invalid items, as a JSON array and as NDJSON:
+// per-item results in order, valid ones stored.
+func TestBatch(t *testing.T) {
+	srv, n := startIngest(t)
+	var items []string
+	for i := range 10 {
+		items = append(items, with(func(m map[string]any) {
+			m["id"] = fmt.Sprintf("batch-%d", i)
+			if i%3 == 0 {
+				m["team"] = "bad.team"
+			}
+		}))
+	}
+	status, _, body := post(t, srv.URL+"/v1/checkins/batch", "application/json", "["+strings.Join(items, ",")+"]")
+	if status != http.StatusOK || body["accepted"] != 6.0 || body["rejected"] != 4.0 {
+		t.Fatalf("array batch: %d %v", status, body)
+	}
+	for i, r := range body["results"].([]any) {
+		item := r.(map[string]any)
+		want := 202.0
+		if i%3 == 0 {
+			want = 400
+			if _, ok := item["fields"].(map[string]any)["team"]; !ok {
+				t.Errorf("item %d: error does not name team: %v", i, item)
+			}
+		}
+		if item["index"] != float64(i) || item["status"] != want {
+			t.Errorf("item %d: %v, want status %v", i, item, want)
+		}
+	}
+	status, _, body = post(t, srv.URL+"/v1/checkins/batch", "application/x-ndjson", strings.Join(items, "\n")+"\n\n")
+	if status != http.StatusOK || body["accepted"] != 6.0 {
+		t.Fatalf("ndjson batch: %d %v", status, body)
+	}
+	if got := n.StreamMessages(t, stream.Checkins); got != 6 {
+		t.Errorf("stream holds %d messages, want 6 (the NDJSON repeat is a duplicate)", got)
+	}
+	status, _, body = post(t, srv.URL+"/v1/checkins/batch", "application/json", "["+strings.Repeat("{},", ingest.MaxBatchItems)+"{}]")
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized batch: %d %v, want 413", status, body)
+	}
+}
