@@ -4,14 +4,14 @@ GO    ?= go
 BIN   := bin/tend
 export TEND_CH_DIR ?= $(CURDIR)/.clickhouse
 
-.PHONY: run test build clickhouse-up clickhouse-down vet fuzz bench clean
+.PHONY: run test build clickhouse-up clickhouse-down chdb-install vet fuzz bench clean
 
 ## run: ClickHouse up, build, `tend up --demo` (demo check-ins flow; Ctrl-C stops)
 run: clickhouse-up build
 	./$(BIN) up --demo
 
-## test: ClickHouse up, go vet, every test (end-to-end ones on real NATS and ClickHouse), short fuzz runs
-test: clickhouse-up vet
+## test: ClickHouse up, chDB installed, go vet, every test (end-to-end ones on real NATS and ClickHouse), short fuzz runs
+test: clickhouse-up chdb-install vet
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -39,6 +39,10 @@ clickhouse-up:
 
 clickhouse-down:
 	scripts/clickhouse down
+
+## chdb-install: current ClickHouse, embedded (libchdb.so under .chdb/), for the compatibility tests
+chdb-install:
+	scripts/chdb install >/dev/null
 
 clean:
 	rm -rf bin data

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -51,6 +53,7 @@ type Processor struct {
 	ackWait   time.Duration
 	durable   string
 	metrics   *metrics
+	reporter  *Reporter
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -76,6 +79,10 @@ func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l }
 func WithRegisterer(r prometheus.Registerer) Option {
 	return func(p *Processor) { p.metrics = newMetrics(r) }
 }
+
+// WithReporter has every committed batch mark its clinics for
+// recomputation of their team metrics.
+func WithReporter(r *Reporter) Option { return func(p *Processor) { p.reporter = r } }
 
 // WithDurable names the durable consumer (default stream.ProcessorDurable);
 // replicas sharing a name share the work.
@@ -194,6 +201,13 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 	}
 	if err := p.insert(ctx, stop, rows, stored); err != nil {
 		return err
+	}
+	if p.reporter != nil {
+		clinics := map[string]bool{}
+		for _, r := range rows {
+			clinics[r.Clinic] = true
+		}
+		p.reporter.Mark(slices.Collect(maps.Keys(clinics))...)
 	}
 	if p.beforeAck != nil {
 		p.beforeAck()

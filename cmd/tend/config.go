@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	BatchSize int
 	BatchWait time.Duration
 	AckWait   time.Duration
+
+	MinGroupSize int
+	AlertRules   string
 
 	Demo bool
 }
@@ -149,6 +153,8 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")
 		fs.DurationVar(&c.BatchWait, "batch-wait", processor.DefaultBatchWait, "longest wait to fill a batch")
 		fs.DurationVar(&c.AckWait, "ack-wait", processor.DefaultAckWait, "how long JetStream waits for an ack before redelivering")
+		fs.IntVar(&c.MinGroupSize, "min-group-size", trends.DefaultConfig().MinGroupSize, "k: fewest distinct respondents a published team-week may have (at least 3)")
+		fs.StringVar(&c.AlertRules, "alert-rules", "", "YAML `file` of team alert rules (default: the five built-in rules; see deploy/alert-rules.example.yaml)")
 	}
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -163,6 +169,9 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if r.process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{errors.New("--batch-size must be at least 1 and --batch-wait positive")}
+	}
+	if r.process && c.MinGroupSize < 3 {
+		return c, usageError{fmt.Errorf("--min-group-size %d: must be at least 3, or single clinicians' answers could be inferred", c.MinGroupSize)}
 	}
 	return c, nil
 }

@@ -36,6 +36,7 @@ func startMain(t *testing.T) *Main {
 			BatchSize:    250,
 			BatchWait:    50 * time.Millisecond,
 			AckWait:      10 * time.Second,
+			MinGroupSize: 5,
 		},
 	}
 	if err := m.Run(context.Background()); err != nil {

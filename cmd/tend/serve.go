@@ -24,6 +24,7 @@ import (
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
 )
 
@@ -46,8 +47,12 @@ type Main struct {
 	metricsServer *http.Server
 	metricsAddr   string
 
+	// Reporter recomputes team metrics and alerts (roles that process).
+	Reporter *processor.Reporter
+
 	stopProcessor context.CancelFunc
 	processorDone chan error
+	workers       int
 }
 
 // runServe is `tend up`, `tend ingest` and `tend process`: run until ctx ends,
@@ -96,7 +101,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	if m.Role.process {
-		m.startProcessor(ctx)
+		if err := m.startProcessor(ctx); err != nil {
+			return err
+		}
 	}
 	return m.startMetrics()
 }
@@ -226,17 +233,39 @@ func (m *Main) natsReady(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) startProcessor(ctx context.Context) {
+// startProcessor starts the processor and the reporter that keeps team
+// metrics and alerts in step with what it stores.
+func (m *Main) startProcessor(ctx context.Context) error {
+	tcfg := trends.DefaultConfig()
+	tcfg.MinGroupSize = m.Config.MinGroupSize
+	if err := tcfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	rules := trends.DefaultRules()
+	if m.Config.AlertRules != "" {
+		var err error
+		if rules, err = trends.LoadRules(m.Config.AlertRules); err != nil {
+			return err
+		}
+	}
+	m.Reporter = processor.NewReporter(m.store, m.js, tcfg, rules,
+		processor.WithReporterLogger(m.Log),
+		processor.WithReporterRegisterer(m.registry),
+	)
 	p := processor.New(m.js, m.store,
 		processor.WithBatch(m.Config.BatchSize, m.Config.BatchWait),
 		processor.WithAckWait(m.Config.AckWait),
 		processor.WithLogger(m.Log),
 		processor.WithRegisterer(m.registry),
+		processor.WithReporter(m.Reporter),
 	)
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopProcessor = cancel
-	m.processorDone = make(chan error, 1)
+	m.processorDone = make(chan error, 2)
+	m.workers = 2
 	go func() { m.processorDone <- p.Run(pctx) }()
+	go func() { m.processorDone <- m.Reporter.Run(pctx) }()
+	return nil
 }
 
 func (m *Main) startMetrics() error {
@@ -293,7 +322,9 @@ func (m *Main) Close() error {
 	}
 	if m.stopProcessor != nil {
 		m.stopProcessor()
-		errs = append(errs, <-m.processorDone)
+		for range m.workers {
+			errs = append(errs, <-m.processorDone)
+		}
 	}
 	if m.metricsServer != nil {
 		errs = append(errs, m.metricsServer.Shutdown(ctx))

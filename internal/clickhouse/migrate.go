@@ -83,6 +83,15 @@ func splitStatements(sql string) []string {
 	return out
 }
 
+// bootstrapStatements create the private database and the table that
+// records applied migrations, before any migration runs.
+func bootstrapStatements(cfg Config) []string {
+	return []string{
+		"CREATE DATABASE IF NOT EXISTS " + cfg.Database,
+		"CREATE TABLE IF NOT EXISTS " + cfg.Database + ".schema_migrations (version UInt32, name String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version",
+	}
+}
+
 // Migrate applies the migrations not yet recorded in <db>.schema_migrations,
 // in version order, and returns the versions it applied. It is idempotent:
 // every statement is CREATE … IF NOT EXISTS or checks before it alters, so
@@ -93,10 +102,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		return nil, err
 	}
 	db := s.cfg.Database
-	for _, stmt := range []string{
-		"CREATE DATABASE IF NOT EXISTS " + db,
-		"CREATE TABLE IF NOT EXISTS " + db + ".schema_migrations (version UInt32, name String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version",
-	} {
+	for _, stmt := range bootstrapStatements(s.cfg) {
 		if err := s.conn.Exec(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("migrate: bootstrap: %w", err)
 		}

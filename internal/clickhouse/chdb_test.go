@@ -1,0 +1,479 @@
+package clickhouse
+
+// Tests on current ClickHouse: chDB 26.x, the ClickHouse engine as a library
+// (libchdb.so), so that no statement tend ships works only on the 18.16
+// server. scripts/chdb install puts the library under <repo>/.chdb; `make
+// test` does that first.
+//
+// chdb-go loads libchdb.so in a package init and panics when it is missing,
+// and chDB allows one session per process. So this test binary does not
+// import chdb-go: each session is a process of its own, `go run
+// ./testdata/chdbexec`, which this file talks to over a pipe. A missing
+// library then fails the chDB tests with a message saying what to run,
+// instead of killing every test of the package, and each test gets a fresh,
+// isolated database in t.TempDir().
+//
+// To run more SQL on current ClickHouse (dashboard queries, say):
+//
+//	s := newCHDB(t)
+//	migrateCHDB(t, s, Config{})
+//	rows := queryCHDB(t, s, "SELECT …")
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// chdbLibInRepo is where scripts/chdb installs the library, relative to
+// TEND_CHDB_DIR (default <repo>/.chdb). Keep the two in step.
+const chdbLibInRepo = "node_modules/@chdb/lib-linux-x64-gnu/libchdb.so"
+
+// chdbLibPath returns the libchdb.so to load: CHDB_LIB_PATH, else the one
+// scripts/chdb installs. It fails the test when there is none.
+func chdbLibPath(t testing.TB) string {
+	t.Helper()
+	const howTo = "run `scripts/chdb install` (or `make test`, which does), or set CHDB_LIB_PATH to a libchdb.so"
+	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("chDB (current ClickHouse, embedded): CHDB_LIB_PATH: %v; %s", err, howTo)
+		}
+		return p
+	}
+	dir := os.Getenv("TEND_CHDB_DIR")
+	if dir == "" {
+		root, err := chdbRepoRoot()
+		if err != nil {
+			t.Fatalf("chDB: find the repository: %v", err)
+		}
+		dir = filepath.Join(root, ".chdb")
+	}
+	p := filepath.Join(dir, chdbLibInRepo)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("chDB (current ClickHouse, embedded) is not installed: %s is missing; %s", p, howTo)
+	}
+	return p
+}
+
+// chdbRepoRoot is the nearest folder above the working directory with a go.mod.
+func chdbRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// chdbSession is one chDB session: a chdbexec process with its data in a
+// test's temporary folder. Its methods are safe for concurrent use; the
+// statements run one at a time.
+type chdbSession struct {
+	// Version is the ClickHouse version of the library, e.g. 26.5.1.1.
+	Version string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	enc    *json.Encoder
+	dec    *json.Decoder
+	stderr *chdbLockedBuffer
+	broken error // set once the process stopped answering
+}
+
+// The protocol of testdata/chdbexec.
+type (
+	chdbRequest struct {
+		SQL    string `json:"sql"`
+		Format string `json:"format"`
+	}
+	chdbResponse struct {
+		Version string `json:"version,omitempty"`
+		Out     string `json:"out,omitempty"`
+		Error   string `json:"error,omitempty"`
+	}
+)
+
+// newCHDB opens a fresh chDB session for t, closed when t ends. It fails t
+// when the library is not installed.
+func newCHDB(t testing.TB) *chdbSession {
+	t.Helper()
+	lib := chdbLibPath(t)
+	goTool, err := exec.LookPath("go") // go test puts $GOROOT/bin first in PATH
+	if err != nil {
+		t.Fatalf("chDB: the go command is needed to build testdata/chdbexec: %v", err)
+	}
+	s := &chdbSession{stderr: &chdbLockedBuffer{}}
+	s.cmd = exec.Command(goTool, "run", "./testdata/chdbexec", "-path", t.TempDir())
+	s.cmd.Env = append(os.Environ(), "CHDB_LIB_PATH="+lib)
+	s.cmd.Stderr = s.stderr
+	s.cmd.WaitDelay = 5 * time.Second
+	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
+		t.Fatalf("chDB: %v", err)
+	}
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatalf("chDB: %v", err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("chDB: start chdbexec: %v", err)
+	}
+	t.Cleanup(s.close) // before t.TempDir's own cleanup, which removes the data
+	s.enc = json.NewEncoder(s.stdin)
+	s.dec = json.NewDecoder(bufio.NewReader(stdout))
+	var hello chdbResponse
+	if err := s.dec.Decode(&hello); err != nil {
+		t.Fatalf("chDB: chdbexec did not start (%v); its output:\n%s", err, s.stderr.String())
+	}
+	if hello.Error != "" {
+		t.Fatalf("chDB: %s\n%s", hello.Error, s.stderr.String())
+	}
+	s.Version = hello.Version
+	return s
+}
+
+// Query runs one statement and returns its output in format (TabSeparated
+// when empty), or ClickHouse's error.
+func (s *chdbSession) Query(sql, format string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return "", s.broken
+	}
+	var r chdbResponse
+	err := s.enc.Encode(chdbRequest{SQL: sql, Format: format})
+	if err == nil {
+		err = s.dec.Decode(&r)
+	}
+	if err != nil {
+		s.broken = fmt.Errorf("chdbexec stopped answering (%v); its output:\n%s", err, s.stderr.String())
+		return "", s.broken
+	}
+	if r.Error != "" {
+		return "", errors.New(r.Error)
+	}
+	return r.Out, nil
+}
+
+func (s *chdbSession) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.stdin.Close() // chdbexec closes the session and exits at end of input
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	if s.broken == nil {
+		s.broken = errors.New("chDB session closed")
+	}
+}
+
+// execCHDB runs one statement on s and returns its TabSeparated output. It
+// fails t, quoting the SQL, when ClickHouse rejects the statement.
+func execCHDB(t testing.TB, s *chdbSession, sql string) string {
+	t.Helper()
+	out, err := s.Query(sql, "TabSeparated")
+	if err != nil {
+		t.Fatalf("chDB (ClickHouse %s) rejected:\n%s\nerror: %v", s.Version, sql, err)
+	}
+	return out
+}
+
+// queryCHDB runs a query on s and returns its rows, each a slice of the
+// columns' text (TabSeparated, unescaped; NULL is `\N`). It fails t like
+// execCHDB.
+func queryCHDB(t testing.TB, s *chdbSession, sql string) [][]string {
+	t.Helper()
+	out := execCHDB(t, s, sql)
+	var rows [][]string
+	for line := range strings.Lines(out) {
+		fields := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		for i, f := range fields {
+			fields[i] = chdbTSVUnescape.Replace(f)
+		}
+		rows = append(rows, fields)
+	}
+	return rows
+}
+
+var chdbTSVUnescape = strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\r`, "\r", `\0`, "\x00", `\'`, `'`, `\b`, "\b", `\f`, "\f")
+
+// schemaStatement is one statement of the schema, labelled for messages.
+type schemaStatement struct {
+	label string
+	sql   string
+}
+
+// schemaStatements are the statements Store.Migrate runs on an empty
+// server, in order: the bootstrap, then every migration rendered for cfg.
+func schemaStatements(t testing.TB, cfg Config) ([]Migration, []schemaStatement) {
+	t.Helper()
+	ms, err := Migrations(cfg)
+	if err != nil {
+		t.Fatalf("render migrations: %v", err)
+	}
+	var stmts []schemaStatement
+	for i, sql := range bootstrapStatements(cfg.withDefaults()) {
+		stmts = append(stmts, schemaStatement{fmt.Sprintf("bootstrap statement %d", i+1), sql})
+	}
+	for _, m := range ms {
+		for i, sql := range m.Statements {
+			stmts = append(stmts, schemaStatement{fmt.Sprintf("migration %04d_%s statement %d", m.Version, m.Name, i+1), sql})
+		}
+	}
+	return ms, stmts
+}
+
+// migrateCHDB creates tend's schema on s as Store.Migrate does on a server,
+// recording each migration in schema_migrations. It reports every statement
+// chDB rejects, then stops t if there was any.
+func migrateCHDB(t testing.TB, s *chdbSession, cfg Config) []Migration {
+	t.Helper()
+	ms, stmts := schemaStatements(t, cfg)
+	failed := false
+	for _, st := range stmts {
+		if _, err := s.Query(st.sql, ""); err != nil {
+			failed = true
+			t.Errorf("chDB (ClickHouse %s) rejected %s:\n%s\nerror: %v", s.Version, st.label, st.sql, err)
+		}
+	}
+	if failed {
+		t.FailNow()
+	}
+	// Store.Migrate records each version with a batch insert; the same row
+	// through INSERT … SELECT here.
+	db := cfg.withDefaults().Database
+	for _, m := range ms {
+		execCHDB(t, s, fmt.Sprintf("INSERT INTO %s.schema_migrations (version, name, applied_at) SELECT toUInt32(%d), %s, now()",
+			db, m.Version, chdbQuote(m.Name)))
+	}
+	return ms
+}
+
+// chdbQuote is a ClickHouse string literal of v.
+func chdbQuote(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+// chdbCheckinsSchema is the checkins table as migration 0001 creates it.
+var chdbCheckinsSchema = map[string]string{
+	"id":                         "String",
+	"clinic":                     "String",
+	"team":                       "String",
+	"clinician":                  "String",
+	"instrument":                 "String",
+	"submitted_at":               "DateTime('UTC')",
+	"received_at":                "DateTime('UTC')",
+	"stored_at":                  "DateTime('UTC')",
+	"answers":                    "Array(UInt8)",
+	"sessions":                   "Nullable(UInt16)",
+	"trauma_sessions":            "Nullable(UInt16)",
+	"hours_worked":               "Nullable(Float32)",
+	"sleep_hours":                "Nullable(Float32)",
+	"compassion_satisfaction":    "Nullable(Float64)",
+	"burnout":                    "Nullable(Float64)",
+	"secondary_traumatic_stress": "Nullable(Float64)",
+	"compassion_fatigue":         "Nullable(Float64)",
+	"self_compassion":            "Nullable(Float64)",
+	"self_kindness":              "Nullable(Float64)",
+	"self_judgment":              "Nullable(Float64)",
+	"common_humanity":            "Nullable(Float64)",
+	"isolation":                  "Nullable(Float64)",
+	"mindfulness":                "Nullable(Float64)",
+	"over_identification":        "Nullable(Float64)",
+	"personal_burnout":           "Nullable(Float64)",
+	"work_burnout":               "Nullable(Float64)",
+	"client_burnout":             "Nullable(Float64)",
+	"burnout_level":              "Nullable(Float64)",
+}
+
+var (
+	chdbCreateDatabaseRE = regexp.MustCompile(`(?is)^\s*CREATE\s+DATABASE\s+IF\s+NOT\s+EXISTS\s+(\w+)`)
+	chdbCreateTableRE    = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+(\w+)\.(\w+)`)
+)
+
+// TestMigrationsOnCurrentClickHouse runs tend's schema, as Store.Migrate
+// does, on current ClickHouse (chDB), then uses it the way tend does.
+func TestMigrationsOnCurrentClickHouse(t *testing.T) {
+	s := newCHDB(t)
+	t.Logf("chDB: ClickHouse %s", s.Version)
+	cfg := Config{}.withDefaults()
+	db, reporting := cfg.Database, cfg.ReportingDatabase
+
+	ms := migrateCHDB(t, s, cfg)
+
+	// Migrate again, as a second process would: every statement is
+	// idempotent.
+	_, stmts := schemaStatements(t, cfg)
+	for _, st := range stmts {
+		if _, err := s.Query(st.sql, ""); err != nil {
+			t.Errorf("%s is not idempotent on ClickHouse %s:\n%s\nerror: %v", st.label, s.Version, st.sql, err)
+		}
+	}
+
+	// Store.appliedVersions' query.
+	var applied []int
+	for _, row := range queryCHDB(t, s, "SELECT DISTINCT version FROM "+db+".schema_migrations") {
+		v, err := strconv.Atoi(row[0])
+		if err != nil {
+			t.Fatalf("schema_migrations version %q: %v", row[0], err)
+		}
+		applied = append(applied, v)
+	}
+	slices.Sort(applied)
+	var want []int
+	for _, m := range ms {
+		want = append(want, m.Version)
+	}
+	if !slices.Equal(applied, want) {
+		t.Errorf("schema_migrations versions = %v, want %v", applied, want)
+	}
+
+	// Every database and table the statements create exists.
+	inList := chdbQuote(db) + ", " + chdbQuote(reporting)
+	databases := map[string]bool{}
+	for _, row := range queryCHDB(t, s, "SELECT name FROM system.databases") {
+		databases[row[0]] = true
+	}
+	tables := map[string]bool{}
+	for _, row := range queryCHDB(t, s, "SELECT database, name FROM system.tables WHERE database IN ("+inList+")") {
+		tables[row[0]+"."+row[1]] = true
+	}
+	for _, st := range stmts {
+		if m := chdbCreateDatabaseRE.FindStringSubmatch(st.sql); m != nil && !databases[m[1]] {
+			t.Errorf("database %s, created by %s, does not exist", m[1], st.label)
+		}
+		if m := chdbCreateTableRE.FindStringSubmatch(st.sql); m != nil && !tables[m[1]+"."+m[2]] {
+			t.Errorf("table %s.%s, created by %s, does not exist", m[1], m[2], st.label)
+		}
+	}
+
+	// The columns, with their types.
+	columns := map[string]map[string]string{} // table → column → type
+	for _, row := range queryCHDB(t, s, "SELECT database, table, name, type FROM system.columns WHERE database IN ("+inList+")") {
+		table := row[0] + "." + row[1]
+		if columns[table] == nil {
+			columns[table] = map[string]string{}
+		}
+		columns[table][row[2]] = row[3]
+	}
+	wantColumns := map[string]map[string]string{
+		db + ".schema_migrations": {"version": "UInt32", "name": "String", "applied_at": "DateTime('UTC')"},
+		db + ".checkins":          chdbCheckinsSchema,
+	}
+	for table, want := range wantColumns {
+		for name, typ := range want {
+			if got, ok := columns[table][name]; !ok {
+				t.Errorf("%s has no column %s (%s); it has %v", table, name, typ, columns[table])
+			} else if got != typ {
+				t.Errorf("%s.%s is %s, want %s", table, name, got, typ)
+			}
+		}
+	}
+	for _, name := range checkinColumns { // what InsertCheckins writes
+		if _, ok := columns[db+".checkins"][name]; !ok {
+			t.Errorf("InsertCheckins writes %s.checkins.%s, which does not exist", db, name)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// INSERT … SELECT into checkins with InsertCheckins' column list: five
+	// check-ins, then the same five again with a later stored_at and new
+	// scores, as a redelivery would. One check-in is in January, four in
+	// February: two partitions.
+	insert := func(version int) string {
+		exprs := map[string]string{
+			"id":              "concat('chk-', toString(number))",
+			"clinic":          "'clinic-a'",
+			"team":            "if(number % 2 = 0, 'team-1', 'team-2')",
+			"clinician":       "concat('clinician-', toString(number % 3))",
+			"instrument":      "'proqol'",
+			"submitted_at":    "toDateTime('2024-01-31 23:00:00', 'UTC') + number * 3600",
+			"received_at":     "toDateTime('2024-01-31 23:00:05', 'UTC') + number * 3600",
+			"stored_at":       fmt.Sprintf("toDateTime('2024-02-02 00:00:00', 'UTC') + %d", version),
+			"answers":         "[1, 2, 3, 4, 5]",
+			"sessions":        "toUInt16(number)",
+			"trauma_sessions": "CAST(NULL, 'Nullable(UInt16)')",
+			"hours_worked":    "toFloat32(7.5)",
+			"sleep_hours":     "CAST(NULL, 'Nullable(Float32)')",
+			"burnout":         fmt.Sprintf("toFloat64(%d * 10 + number)", version),
+		}
+		vals := make([]string, len(checkinColumns))
+		for i, name := range checkinColumns {
+			v, ok := exprs[name]
+			if !ok {
+				v = "CAST(NULL, 'Nullable(Float64)')" // the other scores
+			}
+			vals[i] = v
+		}
+		return "INSERT INTO " + db + ".checkins (" + strings.Join(checkinColumns, ", ") + ")\nSELECT " +
+			strings.Join(vals, ", ") + "\nFROM numbers(5)"
+	}
+	execCHDB(t, s, insert(1))
+	execCHDB(t, s, insert(2))
+
+	// FINAL reads one row per check-in: the latest stored.
+	check := func(sql string, want [][]string) {
+		t.Helper()
+		if got := queryCHDB(t, s, sql); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("on ClickHouse %s:\n%s\n= %q, want %q", s.Version, sql, got, want)
+		}
+	}
+	check("SELECT count(), sum(burnout), min(stored_at), max(stored_at) FROM "+db+".checkins FINAL",
+		[][]string{{"5", "110", "2024-02-02 00:00:02", "2024-02-02 00:00:02"}})
+	check("SELECT toYYYYMM(submitted_at) AS month, count(), sum(sessions), avg(hours_worked) FROM "+db+".checkins FINAL "+
+		"WHERE clinic = 'clinic-a' GROUP BY month ORDER BY month",
+		[][]string{{"202401", "1", "0", "7.5"}, {"202402", "4", "10", "7.5"}})
+	check("SELECT team, id, burnout, length(answers), trauma_sessions FROM "+db+".checkins FINAL WHERE team = 'team-1' ORDER BY id",
+		[][]string{{"team-1", "chk-0", "20", "5", `\N`}, {"team-1", "chk-2", "22", "5", `\N`}, {"team-1", "chk-4", "24", "5", `\N`}})
+
+	// After a merge the duplicates are gone without FINAL too.
+	execCHDB(t, s, "OPTIMIZE TABLE "+db+".checkins FINAL")
+	check("SELECT count(), sum(burnout) FROM "+db+".checkins", [][]string{{"5", "110"}})
+}
+
+// chdbLockedBuffer is a bytes.Buffer that exec's copying goroutine may write
+// while a test reads it.
+type chdbLockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *chdbLockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *chdbLockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,193 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tendhq/tend/internal/instrument"
+	"github.com/tendhq/tend/internal/trends"
+)
+
+// Observations reads the complete history of clinics as team metrics count
+// it: one vote per clinician, week (Monday, UTC) and instrument — the
+// clinician's latest check-in of that instrument that week, ties broken by id
+// so that the result does not depend on arrival order.
+func (s *Store) Observations(ctx context.Context, clinics []string) ([]trends.Observation, error) {
+	if len(clinics) == 0 {
+		return nil, nil
+	}
+	names := instrument.ScoreNames()
+	latest := make([]string, len(names))
+	for i, n := range names {
+		latest[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
+	}
+	q := "SELECT clinic, team, clinician, toMonday(submitted_at) AS week, instrument, " + strings.Join(latest, ", ") +
+		" FROM " + s.cfg.Database + ".checkins FINAL WHERE clinic IN (?) GROUP BY clinic, team, clinician, week, instrument"
+	rows, err := s.conn.Query(ctx, q, clinics)
+	if err != nil {
+		return nil, fmt.Errorf("read observations: %w", err)
+	}
+	defer rows.Close()
+	var out []trends.Observation
+	values := make([]*float64, len(names))
+	for rows.Next() {
+		var o trends.Observation
+		dest := []any{&o.Clinic, &o.Team, &o.Clinician, &o.Week, &o.Instrument}
+		for i := range values {
+			dest = append(dest, &values[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("read observations: %w", err)
+		}
+		o.Week = o.Week.UTC()
+		o.Scores = make(map[string]float64, 4)
+		for i, v := range values {
+			if v != nil {
+				o.Scores[names[i]] = *v
+			}
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read observations: %w", err)
+	}
+	return out, nil
+}
+
+// teamWeeklyColumns are the columns WriteTeamWeekly writes.
+const teamWeeklyColumns = "clinic, team, week, score, suppressed, respondents, mean, stddev, share_high, rolling_mean_4w, slope_8w, ewma, ewma_ucl, ewma_lcl, participation, version"
+
+// WriteTeamWeekly writes reporting rows with version; readers use FINAL, so
+// the highest version of each (clinic, team, score, week) is what counts.
+// Callers pass the time their read of the check-ins began: of two
+// recomputations racing, the one that saw more data wins.
+func (s *Store) WriteTeamWeekly(ctx context.Context, rows []trends.Row, version uint64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".team_weekly ("+teamWeeklyColumns+")")
+	if err != nil {
+		return fmt.Errorf("write team metrics: %w", err)
+	}
+	defer batch.Abort()
+	for _, r := range rows {
+		var suppressed uint8
+		if r.Suppressed {
+			suppressed = 1
+		}
+		if err := batch.Append(r.Clinic, r.Team, r.Week, r.Score, suppressed, r.Respondents,
+			r.Mean, r.Stddev, r.ShareHigh, r.RollingMean4w, r.Slope8w, r.EWMA, r.UCL, r.LCL, r.Participation, version); err != nil {
+			return fmt.Errorf("write team metrics: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("write team metrics: %w", err)
+	}
+	return nil
+}
+
+// Alerts returns the alert transitions recorded and not retracted for
+// clinics, by id.
+func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends.Transition, error) {
+	out := map[string]trends.Transition{}
+	if len(clinics) == 0 {
+		return out, nil
+	}
+	rows, err := s.conn.Query(ctx, "SELECT id, clinic, team, rule, week, toString(state), value_names, value_values FROM "+
+		s.cfg.ReportingDatabase+".alerts FINAL WHERE clinic IN (?) AND retracted = 0", clinics)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t trends.Transition
+		var names []string
+		var values []float64
+		if err := rows.Scan(&t.ID, &t.Clinic, &t.Team, &t.Rule, &t.Week, &t.State, &names, &values); err != nil {
+			return nil, fmt.Errorf("read alerts: %w", err)
+		}
+		t.Week = t.Week.UTC()
+		t.Values = make(map[string]float64, len(names))
+		for i, n := range names {
+			t.Values[n] = values[i]
+		}
+		out[t.ID] = t
+	}
+	return out, rows.Err()
+}
+
+// RecordAlerts records new alert transitions and marks retracted ones, all
+// with version; readers use FINAL.
+func (s *Store) RecordAlerts(ctx context.Context, fresh, retracted []trends.Transition, version uint64) error {
+	if len(fresh)+len(retracted) == 0 {
+		return nil
+	}
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".alerts (id, clinic, team, rule, week, state, value_names, value_values, retracted, recorded_at, version)")
+	if err != nil {
+		return fmt.Errorf("record alerts: %w", err)
+	}
+	defer batch.Abort()
+	now := time.Now().UTC()
+	for flag, ts := range [][]trends.Transition{fresh, retracted} {
+		for _, t := range ts {
+			names := slices.Sorted(maps.Keys(t.Values))
+			values := make([]float64, len(names))
+			for i, n := range names {
+				values[i] = t.Values[n]
+			}
+			if err := batch.Append(t.ID, t.Clinic, t.Team, t.Rule, t.Week, t.State, names, values, uint8(flag), now, version); err != nil {
+				return fmt.Errorf("record alerts: %w", err)
+			}
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("record alerts: %w", err)
+	}
+	return nil
+}
+
+// StaleClinics lists clinics with check-ins stored after their team metrics
+// were last computed, or never computed: what a crash between ack and
+// recomputation left behind. stored_at has whole seconds, versions
+// nanoseconds: a clinic computed less than a second after its last store
+// counts as stale, which costs at most one extra recomputation.
+func (s *Store) StaleClinics(ctx context.Context) ([]string, error) {
+	stored, err := s.maxPerClinic(ctx, "SELECT clinic, toUInt64(max(stored_at)) * 1000000000 FROM "+s.cfg.Database+".checkins GROUP BY clinic")
+	if err != nil {
+		return nil, fmt.Errorf("find stale clinics: %w", err)
+	}
+	computed, err := s.maxPerClinic(ctx, "SELECT clinic, max(version) FROM "+s.cfg.ReportingDatabase+".team_weekly GROUP BY clinic")
+	if err != nil {
+		return nil, fmt.Errorf("find stale clinics: %w", err)
+	}
+	var out []string
+	for clinic, at := range stored {
+		if computed[clinic] < at+uint64(time.Second) {
+			out = append(out, clinic)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (s *Store) maxPerClinic(ctx context.Context, q string) (map[string]uint64, error) {
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var c string
+		var v uint64
+		if err := rows.Scan(&c, &v); err != nil {
+			return nil, err
+		}
+		out[c] = v
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,219 @@
+package trends
+
+import (
+	"math"
+	"slices"
+)
+
+// participation sets each of a group's active weeks' participation: its distinct
+// clinicians over the distinct clinicians of the trailing RosterWeeks calendar weeks.
+// The roster includes the week itself, so it is never smaller than the numerator.
+func (c *clinic) participation(aws []activeWeek) {
+	lo := 0
+	for i := range aws {
+		for aws[lo].week <= aws[i].week-int64(c.cfg.RosterWeeks) {
+			lo++
+		}
+		first := c.mark()
+		roster := 0
+		for _, a := range aws[lo : i+1] {
+			for _, clin := range c.clinBuf[a.lo:a.hi] {
+				if first(clin) {
+					roster++
+				}
+			}
+		}
+		aws[i].participation = float64(aws[i].hi-aws[i].lo) / float64(roster)
+	}
+}
+
+// derived holds the values of a published point that depend on other weeks.
+type derived struct {
+	rolling        float64
+	slope          float64
+	ewma, ucl, lcl float64
+	hasSlope       bool
+	hasEWMA        bool
+}
+
+// derive computes the derived values of every published point of a series (see
+// Compute), reading published points only. sigmaFloor is the least σ of the EWMA
+// baseline.
+func (c *clinic) derive(pts []point, sigmaFloor float64) []derived {
+	cfg := c.cfg
+	out := make([]derived, len(pts))
+	pub := c.pub[:0]
+	for i := range pts {
+		if pts[i].published {
+			pub = append(pub, i)
+		}
+	}
+	c.pub = pub
+
+	var chart ewmaChart
+	var z float64
+	hasChart := len(pub) > cfg.BaselineWeeks
+	if hasChart {
+		base := c.ys[:0]
+		for _, i := range pub[:cfg.BaselineWeeks] {
+			base = append(base, pts[i].mean())
+		}
+		chart = newEWMAChart(cfg.Lambda, base, sigmaFloor)
+		z = chart.mu0
+	}
+	rollFrom, slopeFrom := 0, 0
+	for t, i := range pub {
+		w := pts[i].week
+		d := &out[i]
+
+		for pts[pub[rollFrom]].week <= w-int64(cfg.RollingWeeks) {
+			rollFrom++
+		}
+		var sum float64
+		var n int32
+		for _, j := range pub[rollFrom : t+1] {
+			sum += pts[j].sum
+			n += pts[j].n
+		}
+		d.rolling = sum / float64(n)
+
+		for pts[pub[slopeFrom]].week <= w-int64(cfg.SlopeWeeks) {
+			slopeFrom++
+		}
+		if win := pub[slopeFrom : t+1]; len(win) >= cfg.SlopeMinWeeks {
+			xs, ys := c.xs[:0], c.ys[:0]
+			for _, j := range win {
+				xs = append(xs, float64(pts[j].week-w))
+				ys = append(ys, pts[j].mean())
+			}
+			c.xs, c.ys = xs, ys
+			d.slope, d.hasSlope = slope(xs, ys), true
+		}
+
+		if hasChart {
+			z = chart.next(z, pts[i].mean())
+			if t+1 > cfg.BaselineWeeks {
+				d.ewma, d.hasEWMA = z, true
+				d.lcl, d.ucl = chart.limits(t + 1)
+			}
+		}
+	}
+	return out
+}
+
+// slope is the least-squares slope of ys over xs, from sums centred on the means (for
+// accuracy), taken in index order. xs must hold at least two distinct values.
+func slope(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx float64
+	for i := range xs {
+		dx := xs[i] - mx
+		sxy += dx * (ys[i] - my)
+		sxx += dx * dx
+	}
+	return sxy / sxx
+}
+
+// ewmaChart is an EWMA control chart: smoothing weight lambda, centre mu0 and the
+// standard deviation sigma of the charted weekly means, both from the baseline.
+type ewmaChart struct{ lambda, mu0, sigma float64 }
+
+// newEWMAChart builds a chart from the baseline's weekly means (in week order): mu0 is
+// their mean and sigma their population standard deviation, but at least sigmaFloor,
+// because an exactly flat baseline (σ = 0) would put both limits on mu0 and turn any
+// rounding difference into an alarm.
+func newEWMAChart(lambda float64, baseline []float64, sigmaFloor float64) ewmaChart {
+	n := float64(len(baseline))
+	var sum float64
+	for _, x := range baseline {
+		sum += x
+	}
+	mu0 := sum / n
+	var m2 float64
+	for _, x := range baseline {
+		m2 += (x - mu0) * (x - mu0)
+	}
+	return ewmaChart{lambda: lambda, mu0: mu0, sigma: max(math.Sqrt(m2/n), sigmaFloor)}
+}
+
+// next is z_t = λ·x_t + (1−λ)·z_{t−1}.
+func (ch ewmaChart) next(z, x float64) float64 {
+	return ch.lambda*x + (1-ch.lambda)*z
+}
+
+// limits are the control limits at the t-th published week (1-based):
+// μ0 ± 3σ·√(λ/(2−λ)·(1−(1−λ)^(2t))), the exact standard deviation of z_t, which
+// widens towards its asymptote as t grows.
+func (ch ewmaChart) limits(t int) (lcl, ucl float64) {
+	l := ch.lambda
+	w := 3 * ch.sigma * math.Sqrt(l/(2-l)*(1-math.Pow(1-l, float64(2*t))))
+	return ch.mu0 - w, ch.mu0 + w
+}
+
+// rows emits the clinic's rows: groups in name order (the clinic total as
+// ClinicTotal), then weeks, then scores in name order.
+func (c *clinic) rows() []Row {
+	nScores := len(scoreDefs)
+	names := append(slices.Clone(c.teams), ClinicTotal)
+	order := make([]int, len(names))
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmpString(names[a], names[b]) })
+
+	count := 0
+	for _, ser := range c.series {
+		count += len(ser)
+	}
+	out := make([]Row, 0, count)
+	ders := make([][]derived, nScores)
+	cursor := make([]int, nScores)
+	for _, g := range order {
+		for s := range nScores {
+			ders[s] = c.derive(c.series[g*nScores+s], scoreDefs[s].sigmaFloor)
+			cursor[s] = 0
+		}
+		for _, aw := range c.active[g] {
+			for s := range nScores {
+				ser := c.series[g*nScores+s]
+				if i := cursor[s]; i < len(ser) && ser[i].week == aw.week {
+					out = append(out, c.row(names[g], aw.participation, s, ser[i], ders[s][i]))
+					cursor[s]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+// row builds one row; a published row's values live in a rowValues from the slab.
+func (c *clinic) row(team string, participation float64, s int, p point, d derived) Row {
+	r := Row{Clinic: c.name, Team: team, Week: weekStart(p.week), Score: scoreDefs[s].name, Suppressed: !p.published}
+	if !p.published {
+		return r
+	}
+	if len(c.slab) == 0 {
+		c.slab = make([]rowValues, 256)
+	}
+	v := &c.slab[0]
+	c.slab = c.slab[1:]
+	n := float64(p.n)
+	v.respondents = uint32(p.n)
+	v.f = [9]float64{p.mean(), math.Sqrt(p.m2 / n), float64(p.high) / n, d.rolling, d.slope, d.ewma, d.ucl, d.lcl, participation}
+	r.Respondents = &v.respondents
+	r.Mean, r.Stddev, r.ShareHigh, r.RollingMean4w, r.Participation = &v.f[0], &v.f[1], &v.f[2], &v.f[3], &v.f[8]
+	if d.hasSlope {
+		r.Slope8w = &v.f[4]
+	}
+	if d.hasEWMA {
+		r.EWMA, r.UCL, r.LCL = &v.f[5], &v.f[6], &v.f[7]
+	}
+	return r
+}

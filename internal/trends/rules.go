@@ -1,0 +1,278 @@
+package trends
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tendhq/tend/internal/instrument"
+)
+
+// Rules configures the alert rules (instruments.md, "Alert rules"). The YAML keys are
+// the rule names and the yaml tags below; testdata/alert-rules.example.yaml documents
+// each one.
+type Rules struct {
+	BurnoutShareHigh      ShareRule         `yaml:"burnout_share_high"`
+	BurnoutRising         RisingRule        `yaml:"burnout_rising"`
+	CompassionFatigueHigh ShareRule         `yaml:"compassion_fatigue_high"`
+	SelfCompassionFalling FallingRule       `yaml:"self_compassion_falling"`
+	ParticipationDrop     ParticipationRule `yaml:"participation_drop"`
+}
+
+// ShareRule fires while at least Share of a team's clinician-weeks in the trailing
+// Weeks calendar weeks are high: a clinician-week is high when any of its values of a
+// score in Cutoffs is at or above that score's cut-off.
+type ShareRule struct {
+	Enabled bool               `yaml:"enabled"`
+	Share   float64            `yaml:"share"`
+	Weeks   int                `yaml:"weeks"`
+	Cutoffs map[string]float64 `yaml:"cutoffs"`
+}
+
+// RisingRule fires while Score's EWMA is above its upper control limit, or its
+// slope_8w is at least SlopePerWeek points per week.
+type RisingRule struct {
+	Enabled      bool    `yaml:"enabled"`
+	Score        string  `yaml:"score"`
+	SlopePerWeek float64 `yaml:"slope_per_week"`
+}
+
+// FallingRule fires while Score's EWMA is below its lower control limit.
+type FallingRule struct {
+	Enabled bool   `yaml:"enabled"`
+	Score   string `yaml:"score"`
+}
+
+// ParticipationRule fires while participation has been below Below for
+// ConsecutiveWeeks consecutive published weeks after the baseline, provided the
+// baseline's mean participation was at least Baseline.
+type ParticipationRule struct {
+	Enabled          bool    `yaml:"enabled"`
+	Below            float64 `yaml:"below"`
+	ConsecutiveWeeks int     `yaml:"consecutive_weeks"`
+	Baseline         float64 `yaml:"baseline"`
+}
+
+// DefaultRules returns the rules instruments.md specifies, all enabled.
+func DefaultRules() Rules {
+	return Rules{
+		BurnoutShareHigh: ShareRule{
+			Enabled: true, Share: 0.30, Weeks: 4,
+			Cutoffs: map[string]float64{"burnout": 42, "work_burnout": 50, "burnout_level": 3},
+		},
+		BurnoutRising: RisingRule{Enabled: true, Score: "burnout", SlopePerWeek: 1.0},
+		CompassionFatigueHigh: ShareRule{
+			Enabled: true, Share: 0.30, Weeks: 4,
+			Cutoffs: map[string]float64{"secondary_traumatic_stress": 42},
+		},
+		SelfCompassionFalling: FallingRule{Enabled: true, Score: "self_compassion"},
+		ParticipationDrop:     ParticipationRule{Enabled: true, Below: 0.50, ConsecutiveWeeks: 2, Baseline: 0.70},
+	}
+}
+
+// LoadRules reads alert rules from a YAML file; see ParseRules.
+func LoadRules(path string) (Rules, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Rules{}, fmt.Errorf("alert rules: %w", err)
+	}
+	r, err := parseRules(data)
+	if err != nil {
+		return Rules{}, fmt.Errorf("alert rules %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ParseRules reads alert rules from YAML over DefaultRules: a missing or empty key
+// keeps its default, and cutoffs merge into the default cut-offs by score. Unknown and
+// duplicate keys, values of the wrong type and values out of range are errors, each
+// naming its line and key, e.g. "line 3: burnout_rising.slope_per_week: must be
+// greater than 0".
+func ParseRules(data []byte) (Rules, error) {
+	r, err := parseRules(data)
+	if err != nil {
+		return Rules{}, fmt.Errorf("alert rules: %w", err)
+	}
+	return r, nil
+}
+
+func parseRules(data []byte) (Rules, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Rules{}, err
+	}
+	r := DefaultRules()
+	d := &ruleDecoder{lines: map[string]int{}}
+	if len(doc.Content) > 0 {
+		d.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
+	}
+	if len(d.errs) > 0 {
+		return Rules{}, errors.Join(d.errs...)
+	}
+	if err := r.validate(d.lines); err != nil {
+		return Rules{}, err
+	}
+	return r, nil
+}
+
+// Validate reports every parameter out of range, naming its YAML key.
+func (r Rules) Validate() error { return r.validate(nil) }
+
+func (r Rules) validate(lines map[string]int) error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		msg := path + ": " + fmt.Sprintf(format, args...)
+		if line, ok := lines[path]; ok {
+			msg = fmt.Sprintf("line %d: %s", line, msg)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	share := func(name string, s ShareRule) {
+		if !(s.Share > 0 && s.Share <= 1) {
+			bad(name+".share", "must be greater than 0 and at most 1, got %g", s.Share)
+		}
+		if s.Weeks < 1 || s.Weeks > 52 {
+			bad(name+".weeks", "must be between 1 and 52, got %d", s.Weeks)
+		}
+		if len(s.Cutoffs) == 0 {
+			bad(name+".cutoffs", "must name at least one score")
+		}
+		for _, score := range slices.Sorted(maps.Keys(s.Cutoffs)) {
+			path := name + ".cutoffs." + score
+			info, ok := instrument.Info(score)
+			switch {
+			case !ok:
+				bad(path, "unknown score (want one of %s)", strings.Join(instrument.ScoreNames(), ", "))
+			case info.RiskSide != instrument.LevelHigh:
+				bad(path, "counts values at or above the cut-off, but a high %s is not the risk side", score)
+			case !(s.Cutoffs[score] >= info.Min && s.Cutoffs[score] <= info.Max):
+				bad(path, "must be within the score's range %g–%g, got %g", info.Min, info.Max, s.Cutoffs[score])
+			}
+		}
+	}
+	charted := func(path, score string) {
+		if _, ok := instrument.Info(score); !ok {
+			bad(path, "unknown score %q (want one of %s)", score, strings.Join(instrument.ScoreNames(), ", "))
+		}
+	}
+	share("burnout_share_high", r.BurnoutShareHigh)
+	share("compassion_fatigue_high", r.CompassionFatigueHigh)
+	charted("burnout_rising.score", r.BurnoutRising.Score)
+	if s := r.BurnoutRising.SlopePerWeek; !(s > 0) || math.IsInf(s, 0) {
+		bad("burnout_rising.slope_per_week", "must be greater than 0, got %g", s)
+	}
+	charted("self_compassion_falling.score", r.SelfCompassionFalling.Score)
+	p := r.ParticipationDrop
+	if !(p.Below > 0 && p.Below <= 1) {
+		bad("participation_drop.below", "must be greater than 0 and at most 1, got %g", p.Below)
+	}
+	if p.ConsecutiveWeeks < 1 {
+		bad("participation_drop.consecutive_weeks", "must be at least 1, got %d", p.ConsecutiveWeeks)
+	}
+	if !(p.Baseline >= 0 && p.Baseline <= 1) {
+		bad("participation_drop.baseline", "must be between 0 and 1, got %g", p.Baseline)
+	}
+	return errors.Join(errs...)
+}
+
+// ruleDecoder decodes a YAML node tree into a value by reflection over its yaml tags,
+// rather than with yaml's own decoder, so that every error names the line and key path
+// of the offending node and unknown or duplicate keys are caught. lines records where
+// each scalar was set, for range errors found later.
+type ruleDecoder struct {
+	errs  []error
+	lines map[string]int
+}
+
+func (d *ruleDecoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	if path == "" {
+		path = "(top level)"
+	}
+	d.errs = append(d.errs, fmt.Errorf("line %d: %s: %s", n.Line, path, fmt.Sprintf(format, args...)))
+}
+
+func (d *ruleDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // an empty value keeps the default
+	}
+	switch v.Kind() {
+	case reflect.Struct, reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n, path, "must be a mapping")
+			return
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if seen[k.Value] {
+				d.errorf(k, p, "duplicate key")
+				continue
+			}
+			seen[k.Value] = true
+			if v.Kind() == reflect.Map {
+				elem := reflect.New(v.Type().Elem()).Elem()
+				if d.decode(n.Content[i+1], elem, p); v.IsNil() {
+					v.Set(reflect.MakeMap(v.Type()))
+				}
+				v.SetMapIndex(reflect.ValueOf(k.Value), elem)
+				continue
+			}
+			f, ok := fieldByTag(v, k.Value)
+			if !ok {
+				d.errorf(k, p, "unknown key (want one of %s)", strings.Join(tags(v.Type()), ", "))
+				continue
+			}
+			d.decode(n.Content[i+1], f, p)
+		}
+	default:
+		if n.Kind != yaml.ScalarNode || n.Decode(v.Addr().Interface()) != nil {
+			d.errorf(n, path, "must be %s", kindName(v.Kind()))
+			return
+		}
+		d.lines[path] = n.Line
+	}
+}
+
+func fieldByTag(v reflect.Value, tag string) (reflect.Value, bool) {
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("yaml") == tag {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+func tags(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		out = append(out, t.Field(i).Tag.Get("yaml"))
+	}
+	return out
+}
+
+func kindName(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Float64:
+		return "a number"
+	default:
+		return "a string"
+	}
+}
