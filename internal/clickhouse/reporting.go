@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/trends"
 )
@@ -26,8 +28,8 @@ func (s *Store) Observations(ctx context.Context, clinics []string) ([]trends.Ob
 		latest[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
 	}
 	q := "SELECT clinic, team, clinician, toMonday(submitted_at) AS week, instrument, " + strings.Join(latest, ", ") +
-		" FROM " + s.cfg.Database + ".checkins FINAL WHERE clinic IN (?) GROUP BY clinic, team, clinician, week, instrument"
-	rows, err := s.conn.Query(ctx, q, clinics)
+		" FROM " + s.cfg.Database + ".checkins FINAL WHERE clinic IN ? GROUP BY clinic, team, clinician, week, instrument"
+	rows, err := s.conn.Query(ctx, q, set(clinics))
 	if err != nil {
 		return nil, fmt.Errorf("read observations: %w", err)
 	}
@@ -56,6 +58,16 @@ func (s *Store) Observations(ctx context.Context, clinics []string) ([]trends.Ob
 		return nil, fmt.Errorf("read observations: %w", err)
 	}
 	return out, nil
+}
+
+// set binds values as a parenthesised list for IN: a plain slice binds as
+// an array literal, which ClickHouse 18.16 refuses after IN.
+func set(values []string) ch.GroupSet {
+	vs := make([]any, len(values))
+	for i, v := range values {
+		vs[i] = v
+	}
+	return ch.GroupSet{Value: vs}
 }
 
 // teamWeeklyColumns are the columns WriteTeamWeekly writes.
@@ -98,7 +110,7 @@ func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends
 		return out, nil
 	}
 	rows, err := s.conn.Query(ctx, "SELECT id, clinic, team, rule, week, toString(state), value_names, value_values FROM "+
-		s.cfg.ReportingDatabase+".alerts FINAL WHERE clinic IN (?) AND retracted = 0", clinics)
+		s.cfg.ReportingDatabase+".alerts FINAL WHERE clinic IN ? AND retracted = 0", set(clinics))
 	if err != nil {
 		return nil, fmt.Errorf("read alerts: %w", err)
 	}

@@ -1,6 +1,7 @@
 package trends
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
@@ -70,32 +71,58 @@ type AlertKey struct{ Clinic, Team, Rule string }
 func Evaluate(rules Rules, cfg Config, rows []Row, obs []Observation) []Transition {
 	var shares []shareRule
 	for _, r := range []shareRule{
-		{RuleBurnoutShareHigh, rules.BurnoutShareHigh},
-		{RuleCompassionFatigueHigh, rules.CompassionFatigueHigh},
+		{name: RuleBurnoutShareHigh, ShareRule: rules.BurnoutShareHigh},
+		{name: RuleCompassionFatigueHigh, ShareRule: rules.CompassionFatigueHigh},
 	} {
 		if r.Enabled {
-			shares = append(shares, r)
+			shares = append(shares, r.compile())
 		}
 	}
-	obsOf := indexObs(obs, shares)
+	// The share rules read the observations of the instruments producing their scores.
+	var relevant []int
+	for i := range obs {
+		if slices.ContainsFunc(shares, func(r shareRule) bool { return slices.Contains(r.instruments, obs[i].Instrument) }) {
+			relevant = append(relevant, i)
+		}
+	}
+	obsClinics, obsOf := groupBy(relevant, func(i int) string { return obs[i].Clinic })
 
-	var out []Transition
-	for _, e := range teamsOf(rows) {
-		e.out = out
-		for _, r := range shares {
-			e.share(r, obs, obsOf[teamKey{e.clinic, e.team}])
+	// Clinics are independent: evaluate them in parallel.
+	clinics := teamsByClinic(rows)
+	outs := make([][]Transition, len(clinics))
+	parallel(len(clinics), func(i int) {
+		teams := clinics[i]
+		var teamNames []string
+		var teamObs [][]int
+		if j, ok := slices.BinarySearch(obsClinics, teams[0].clinic); ok {
+			teamNames, teamObs = groupBy(obsOf[j], func(i int) string { return obs[i].Team })
 		}
-		if rules.BurnoutRising.Enabled {
-			e.rising(rules.BurnoutRising)
+		var out []Transition
+		for _, e := range teams {
+			e.out = out
+			if len(shares) > 0 {
+				var idx []int
+				if j, ok := slices.BinarySearch(teamNames, e.team); ok {
+					idx = teamObs[j]
+				}
+				for _, r := range shares {
+					e.share(r, obs, idx)
+				}
+			}
+			if rules.BurnoutRising.Enabled {
+				e.rising(rules.BurnoutRising)
+			}
+			if rules.SelfCompassionFalling.Enabled {
+				e.falling(rules.SelfCompassionFalling)
+			}
+			if rules.ParticipationDrop.Enabled {
+				e.participation(rules.ParticipationDrop, cfg.BaselineWeeks)
+			}
+			out = e.out
 		}
-		if rules.SelfCompassionFalling.Enabled {
-			e.falling(rules.SelfCompassionFalling)
-		}
-		if rules.ParticipationDrop.Enabled {
-			e.participation(rules.ParticipationDrop, cfg.BaselineWeeks)
-		}
-		out = e.out
-	}
+		outs[i] = out
+	})
+	out := slices.Concat(outs...)
 	slices.SortFunc(out, func(a, b Transition) int {
 		if c := strings.Compare(a.Clinic, b.Clinic); c != 0 {
 			return c
@@ -127,36 +154,28 @@ func Active(ts []Transition) map[AlertKey]bool {
 	return active
 }
 
+// shareRule is an enabled share rule, its cut-offs as parallel slices in score-name
+// order (scores Compute does not report are dropped: they have no rows). As in
+// Compute, only an observation's own instrument's scores count.
 type shareRule struct {
 	name string
 	ShareRule
+	scores      []string
+	cutoffs     []float64
+	instruments []string // the instruments producing scores
 }
 
-type teamKey struct{ clinic, team string }
-
-// indexObs lists, per team, the observations holding a score one of the rules counts.
-func indexObs(obs []Observation, rules []shareRule) map[teamKey][]int {
-	if len(rules) == 0 {
-		return nil
-	}
-	idx := make(map[teamKey][]int)
-	for i := range obs {
-		o := &obs[i]
-		if slices.ContainsFunc(rules, func(r shareRule) bool { return countsAny(r.Cutoffs, o.Scores) }) {
-			k := teamKey{o.Clinic, o.Team}
-			idx[k] = append(idx[k], i)
+func (r shareRule) compile() shareRule {
+	for _, s := range slices.Sorted(maps.Keys(r.Cutoffs)) {
+		if i, ok := scoreIndex[s]; ok {
+			r.scores = append(r.scores, s)
+			r.cutoffs = append(r.cutoffs, r.Cutoffs[s])
+			if in := scoreDefs[i].instrument; !slices.Contains(r.instruments, in) {
+				r.instruments = append(r.instruments, in)
+			}
 		}
 	}
-	return idx
-}
-
-func countsAny(cutoffs, scores map[string]float64) bool {
-	for s := range cutoffs {
-		if _, ok := scores[s]; ok {
-			return true
-		}
-	}
-	return false
+	return r
 }
 
 // teamEval evaluates one team's rules over its rows, sorted by week and score.
@@ -166,8 +185,9 @@ type teamEval struct {
 	out          []Transition
 }
 
-// teamsOf groups the team rows (not the clinic totals) by clinic and team, in order.
-func teamsOf(rows []Row) []*teamEval {
+// teamsByClinic groups the team rows (not the clinic totals) by team and the teams
+// by clinic, in order.
+func teamsByClinic(rows []Row) [][]*teamEval {
 	var ptrs []*Row
 	for i := range rows {
 		if rows[i].Team != ClinicTotal {
@@ -187,16 +207,21 @@ func teamsOf(rows []Row) []*teamEval {
 		}
 		return strings.Compare(a.Score, b.Score)
 	})
-	var teams []*teamEval
+	var clinics [][]*teamEval
 	for i := 0; i < len(ptrs); {
 		j := i + 1
 		for j < len(ptrs) && ptrs[j].Clinic == ptrs[i].Clinic && ptrs[j].Team == ptrs[i].Team {
 			j++
 		}
-		teams = append(teams, &teamEval{clinic: ptrs[i].Clinic, team: ptrs[i].Team, rows: ptrs[i:j]})
+		e := &teamEval{clinic: ptrs[i].Clinic, team: ptrs[i].Team, rows: ptrs[i:j]}
+		if n := len(clinics); n > 0 && clinics[n-1][0].clinic == e.clinic {
+			clinics[n-1] = append(clinics[n-1], e)
+		} else {
+			clinics = append(clinics, []*teamEval{e})
+		}
 		i = j
 	}
-	return teams
+	return clinics
 }
 
 // state is one alert's state machine; step records a transition when the condition
@@ -231,16 +256,12 @@ func transitionID(clinic, team, rule string, week time.Time, state string) strin
 // share evaluates a share rule from the team's observations idx, counting only values
 // whose row is published.
 func (e *teamEval) share(r shareRule, obs []Observation, idx []int) {
-	type weekScore struct {
-		week  int64
-		score string
-	}
-	published := make(map[weekScore]bool)
-	var weeks []int64 // with a published row of a cut-off score, ascending
+	published := make(map[int64]uint64) // week -> bit i set when r.scores[i]'s row is published
+	var weeks []int64                   // weeks with a published row of a cut-off score, ascending
 	for _, row := range e.rows {
-		if _, ok := r.Cutoffs[row.Score]; ok && !row.Suppressed {
+		if i := slices.Index(r.scores, row.Score); i >= 0 && !row.Suppressed {
 			w := weekNumber(row.Week)
-			published[weekScore{w, row.Score}] = true
+			published[w] |= 1 << i
 			if len(weeks) == 0 || weeks[len(weeks)-1] != w {
 				weeks = append(weeks, w)
 			}
@@ -251,26 +272,41 @@ func (e *teamEval) share(r shareRule, obs []Observation, idx []int) {
 	}
 
 	// Count each week's clinician-weeks, and the high ones, over the published values.
+	type weekObs struct {
+		week int64
+		obs  int
+	}
+	var byWeek []weekObs
+	for _, i := range idx {
+		if !slices.Contains(r.instruments, obs[i].Instrument) {
+			continue
+		}
+		if w := weekNumber(obs[i].Week); published[w] != 0 {
+			byWeek = append(byWeek, weekObs{w, i})
+		}
+	}
+	slices.SortFunc(byWeek, func(a, b weekObs) int { return cmp.Compare(a.week, b.week) })
 	const counted, high = 1, 2
 	type tally struct{ clinicianWeeks, high int }
 	tallies := make(map[int64]tally)
-	scores := slices.Sorted(maps.Keys(r.Cutoffs))
-	byWeek := slices.Clone(idx)
-	slices.SortFunc(byWeek, func(a, b int) int { return cmpInt(weekNumber(obs[a].Week), weekNumber(obs[b].Week)) })
-	flags := make(map[string]uint8)
+	flags := make(map[string]uint8) // clinician -> counted | high, this week
 	for i := 0; i < len(byWeek); {
-		w := weekNumber(obs[byWeek[i]].Week)
+		w := byWeek[i].week
+		mask := published[w]
 		clear(flags)
-		for ; i < len(byWeek) && weekNumber(obs[byWeek[i]].Week) == w; i++ {
-			o := &obs[byWeek[i]]
-			for _, s := range scores {
-				if v, ok := o.Scores[s]; ok && finite(v) && published[weekScore{w, s}] {
-					f := flags[o.Clinician] | counted
-					if v >= r.Cutoffs[s] {
+		for ; i < len(byWeek) && byWeek[i].week == w; i++ {
+			o := &obs[byWeek[i].obs]
+			var f uint8
+			for j, s := range r.scores {
+				if v, ok := o.Scores[s]; ok && mask&(1<<j) != 0 && finite(v) {
+					f |= counted
+					if v >= r.cutoffs[j] {
 						f |= high
 					}
-					flags[o.Clinician] = f
 				}
+			}
+			if f != 0 {
+				flags[o.Clinician] |= f
 			}
 		}
 		var t tally

@@ -1,6 +1,7 @@
 package trends
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/tendhq/tend/internal/instrument"
@@ -12,9 +13,9 @@ type clinic struct {
 	cfg     Config
 	name    string
 	obs     []Observation
-	refs    []ref    // the clinic's observations, sorted by week, team, clinician
-	teams   []string // sorted
-	nClins  int
+	refs    []ref          // the clinic's observations, sorted by week, team, clinician
+	teams   []string       // sorted
+	weeks   int            // distinct weeks: the most points a series can have
 	series  [][]point      // [group*len(scoreDefs)+score]: the group's weeks of that score, in order
 	active  [][]activeWeek // [group]: the group's weeks with any observation, in order
 	clinBuf []int32        // the active clinicians of every activeWeek
@@ -59,7 +60,9 @@ type rowValues struct {
 	f           [9]float64
 }
 
-func computeClinic(cfg Config, name string, obs []Observation, idx []int) []Row {
+// newClinic aggregates one clinic's observations idx: weekly points, suppression and
+// participation, ready for rows.
+func newClinic(cfg Config, name string, obs []Observation, idx []int) *clinic {
 	teams, teamOf := intern(len(idx), func(i int) string { return obs[idx[i]].Team })
 	clins, clinOf := intern(len(idx), func(i int) string { return obs[idx[i]].Clinician })
 	refs := make([]ref, len(idx))
@@ -67,85 +70,47 @@ func computeClinic(cfg Config, name string, obs []Observation, idx []int) []Row 
 		refs[i] = ref{week: weekNumber(obs[o].Week), team: teamOf[i], clin: clinOf[i], obs: o}
 	}
 	slices.SortFunc(refs, func(a, b ref) int {
-		switch {
-		case a.week != b.week:
-			return cmpInt(a.week, b.week)
-		case a.team != b.team:
-			return cmpInt(a.team, b.team)
-		default:
-			return cmpInt(a.clin, b.clin)
+		if c := cmp.Compare(a.week, b.week); c != 0 {
+			return c
 		}
+		if c := cmp.Compare(a.team, b.team); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.clin, b.clin)
 	})
+	weeks := 0
+	for i := range refs {
+		if i == 0 || refs[i].week != refs[i-1].week {
+			weeks++
+		}
+	}
 	groups := len(teams) + 1
 	c := &clinic{
 		cfg:    cfg,
 		name:   name,
 		obs:    obs,
-		refs:   refs,
 		teams:  teams,
-		nClins: len(clins),
+		weeks:  weeks,
 		series: make([][]point, groups*len(scoreDefs)),
 		active: make([][]activeWeek, groups),
 		marks:  make([]int, len(clins)),
+		// Each group-week lists at most its observations' clinicians, so this is enough.
+		clinBuf: make([]int32, 0, 2*len(refs)),
 	}
-	c.aggregate()
+	c.aggregate(refs)
 	for g := range c.active {
 		c.participation(c.active[g])
 	}
-	return c.rows()
+	return c
 }
 
-func cmpInt[T int32 | int64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// rowCount is the number of rows the clinic has: one per point.
+func (c *clinic) rowCount() int {
+	n := 0
+	for _, ser := range c.series {
+		n += len(ser)
 	}
-	return 0
-}
-
-// intern numbers the distinct names of n items so that numbers follow name order:
-// every later loop over numbers then runs in an order fixed by the set of names, not
-// by the order of the input.
-func intern(n int, name func(int) string) (names []string, ids []int32) {
-	first := make(map[string]int32)
-	ids = make([]int32, n)
-	for i := range n {
-		s := name(i)
-		id, ok := first[s]
-		if !ok {
-			id = int32(len(names))
-			first[s] = id
-			names = append(names, s)
-		}
-		ids[i] = id
-	}
-	byName := make([]int32, len(names))
-	for i := range byName {
-		byName[i] = int32(i)
-	}
-	slices.SortFunc(byName, func(a, b int32) int { return cmpString(names[a], names[b]) })
-	rank := make([]int32, len(names))
-	sorted := make([]string, len(names))
-	for r, id := range byName {
-		rank[id] = int32(r)
-		sorted[r] = names[id]
-	}
-	for i, id := range ids {
-		ids[i] = rank[id]
-	}
-	return sorted, ids
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return n
 }
 
 // mark starts a new generation of clinician marks: the returned function reports
@@ -168,47 +133,56 @@ type vote struct{ team, clin int32 }
 
 // aggregate walks the observations week by week, team by team, clinician by clinician,
 // building every group's weekly points and active weeks and deciding suppression.
-func (c *clinic) aggregate() {
+func (c *clinic) aggregate(refs []ref) {
 	nScores := len(scoreDefs)
-	vals := make([][]float64, nScores) // the current team-week's values, in clinician order
-	highs := make([]int32, nScores)
-	votes := make([][]vote, nScores) // the current week's votes, in team then clinician order
-	var touched []int
+	acc := weekAcc{vals: make([][]float64, nScores), highs: make([]int32, nScores), votes: make([][]vote, nScores)}
 	total := int32(len(c.teams))
-	for week, byWeek := range runs(c.refs, func(r ref) int64 { return r.week }) {
+	for week, byWeek := range runs(refs, func(r ref) int64 { return r.week }) {
 		c.addActive(total, week, byWeek)
 		for team, byTeam := range runs(byWeek, func(r ref) int32 { return r.team }) {
 			c.addActive(team, week, byTeam)
 			for _, r := range byTeam {
-				for name, v := range c.obs[r.obs].Scores {
-					s, ok := scoreIndex[name]
-					if !ok || !finite(v) {
-						continue
+				o := &c.obs[r.obs]
+				// Looking up the instrument's own scores is cheaper than ranging over
+				// the map, and each clinician then gives each score at most one value.
+				for _, s := range instrumentScores[o.Instrument] {
+					if v, ok := o.Scores[scoreDefs[s].name]; ok && finite(v) {
+						acc.add(s, team, r.clin, v)
 					}
-					if len(vals[s]) == 0 {
-						touched = append(touched, s)
-					}
-					vals[s] = append(vals[s], v)
-					if instrument.High(name, v) {
-						highs[s]++
-					}
-					votes[s] = append(votes[s], vote{team, r.clin})
 				}
 			}
-			for _, s := range touched {
-				i := int(team)*nScores + s
-				c.series[i] = append(c.series[i], summarize(week, vals[s], highs[s]))
-				vals[s], highs[s] = vals[s][:0], 0
+			for _, s := range acc.touched {
+				c.addPoint(int(team)*nScores+s, summarize(week, acc.vals[s], acc.highs[s]))
+				acc.vals[s], acc.highs[s] = acc.vals[s][:0], 0
 			}
-			touched = touched[:0]
+			acc.touched = acc.touched[:0]
 		}
-		for s := range votes {
-			if len(votes[s]) > 0 {
-				c.suppress(week, s, votes[s])
-				votes[s] = votes[s][:0]
+		for s, votes := range acc.votes {
+			if len(votes) > 0 {
+				c.suppress(week, s, votes)
+				acc.votes[s] = votes[:0]
 			}
 		}
 	}
+}
+
+// weekAcc accumulates the week being aggregated.
+type weekAcc struct {
+	vals    [][]float64 // per score, the current team-week's values in clinician order
+	highs   []int32     // per score, how many of vals instrument.High counts
+	touched []int       // the scores with values in the current team-week
+	votes   [][]vote    // per score, the week's votes in team, clinician order
+}
+
+func (a *weekAcc) add(s int, team, clin int32, v float64) {
+	if len(a.vals[s]) == 0 {
+		a.touched = append(a.touched, s)
+	}
+	a.vals[s] = append(a.vals[s], v)
+	if instrument.High(scoreDefs[s].name, v) {
+		a.highs[s]++
+	}
+	a.votes[s] = append(a.votes[s], vote{team, clin})
 }
 
 // runs yields the maximal runs of consecutive elements of xs sharing a key, with it.
@@ -343,7 +317,14 @@ func (c *clinic) suppress(week int64, s int, votes []vote) {
 	}
 	c.parts = parts
 	total := pool(week, parts)
-	total.published = distinct >= k
-	i := len(c.teams)*nScores + s
-	c.series[i] = append(c.series[i], total)
+	total.published = distinct >= k && (nS == 0 || sDistinct >= k)
+	c.addPoint(len(c.teams)*nScores+s, total)
+}
+
+// addPoint appends p to series i, sized on first use for every week of the clinic.
+func (c *clinic) addPoint(i int, p point) {
+	if c.series[i] == nil {
+		c.series[i] = make([]point, 0, c.weeks)
+	}
+	c.series[i] = append(c.series[i], p)
 }

@@ -3,6 +3,7 @@ package trends
 import (
 	"math"
 	"slices"
+	"strings"
 )
 
 // participation sets each of a group's active weeks' participation: its distinct
@@ -157,24 +158,29 @@ func (ch ewmaChart) limits(t int) (lcl, ucl float64) {
 	return ch.mu0 - w, ch.mu0 + w
 }
 
-// rows emits the clinic's rows: groups in name order (the clinic total as
-// ClinicTotal), then weeks, then scores in name order.
-func (c *clinic) rows() []Row {
+// rows writes the clinic's rowCount rows into out: groups in name order (the clinic
+// total as ClinicTotal), then weeks, then scores in name order.
+func (c *clinic) rows(out []Row) {
 	nScores := len(scoreDefs)
 	names := append(slices.Clone(c.teams), ClinicTotal)
 	order := make([]int, len(names))
 	for g := range order {
 		order[g] = g
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmpString(names[a], names[b]) })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
 
-	count := 0
+	published := 0
 	for _, ser := range c.series {
-		count += len(ser)
+		for _, p := range ser {
+			if p.published {
+				published++
+			}
+		}
 	}
-	out := make([]Row, 0, count)
+	c.slab = make([]rowValues, 0, published)
 	ders := make([][]derived, nScores)
 	cursor := make([]int, nScores)
+	n := 0
 	for _, g := range order {
 		for s := range nScores {
 			ders[s] = c.derive(c.series[g*nScores+s], scoreDefs[s].sigmaFloor)
@@ -184,26 +190,23 @@ func (c *clinic) rows() []Row {
 			for s := range nScores {
 				ser := c.series[g*nScores+s]
 				if i := cursor[s]; i < len(ser) && ser[i].week == aw.week {
-					out = append(out, c.row(names[g], aw.participation, s, ser[i], ders[s][i]))
+					out[n] = c.row(names[g], aw.participation, s, ser[i], ders[s][i])
+					n++
 					cursor[s]++
 				}
 			}
 		}
 	}
-	return out
 }
 
-// row builds one row; a published row's values live in a rowValues from the slab.
+// row builds one row; a published row's values live in the next rowValues of the slab.
 func (c *clinic) row(team string, participation float64, s int, p point, d derived) Row {
 	r := Row{Clinic: c.name, Team: team, Week: weekStart(p.week), Score: scoreDefs[s].name, Suppressed: !p.published}
 	if !p.published {
 		return r
 	}
-	if len(c.slab) == 0 {
-		c.slab = make([]rowValues, 256)
-	}
-	v := &c.slab[0]
-	c.slab = c.slab[1:]
+	c.slab = append(c.slab, rowValues{})
+	v := &c.slab[len(c.slab)-1]
 	n := float64(p.n)
 	v.respondents = uint32(p.n)
 	v.f = [9]float64{p.mean(), math.Sqrt(p.m2 / n), float64(p.high) / n, d.rolling, d.slope, d.ewma, d.ucl, d.lcl, participation}

@@ -113,10 +113,9 @@ func parseRules(data []byte) (Rules, error) {
 	if len(doc.Content) > 0 {
 		d.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
 	}
-	if len(d.errs) > 0 {
-		return Rules{}, errors.Join(d.errs...)
-	}
-	if err := r.validate(d.lines); err != nil {
+	// A value that failed to decode kept its valid default, so validating the rest
+	// adds only real problems.
+	if err := errors.Join(append(d.errs, r.validate(d.lines))...); err != nil {
 		return Rules{}, err
 	}
 	return r, nil

@@ -17,12 +17,8 @@ package trends
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tendhq/tend/internal/instrument"
@@ -37,8 +33,8 @@ type Observation struct {
 	// accepted and treated as that Monday.
 	Week       time.Time
 	Instrument string
-	// Scores are that check-in's scores by instrument.ScoreNames name. Names Compute
-	// does not know and non-finite values are ignored.
+	// Scores are that check-in's scores by instrument.ScoreNames name. Only the scores
+	// of Instrument count; other names and non-finite values are ignored.
 	Scores map[string]float64
 }
 
@@ -177,30 +173,21 @@ func Compute(cfg Config, obs []Observation) []Row {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	byClinic := make(map[string][]int)
-	for i := range obs {
-		byClinic[obs[i].Clinic] = append(byClinic[obs[i].Clinic], i)
+	// Clinics are independent: they are aggregated in parallel, then each writes its
+	// rows into its own stretch of the output, in clinic order.
+	names, groups := groupBy(identity(len(obs)), func(i int) string { return obs[i].Clinic })
+	clinics := make([]*clinic, len(names))
+	parallel(len(names), func(i int) { clinics[i] = newClinic(cfg, names[i], obs, groups[i]) })
+	start := make([]int, len(clinics)+1)
+	for i, c := range clinics {
+		start[i+1] = start[i] + c.rowCount()
 	}
-	clinics := slices.Sorted(maps.Keys(byClinic))
-
-	// Clinics are independent, so they are computed in parallel; the output is
-	// assembled in clinic order, which keeps it deterministic.
-	parts := make([][]Row, len(clinics))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(clinics)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(clinics) {
-					return
-				}
-				parts[i] = computeClinic(cfg, clinics[i], obs, byClinic[clinics[i]])
-			}
-		})
-	}
-	wg.Wait()
-	return slices.Concat(parts...)
+	rows := make([]Row, start[len(clinics)])
+	parallel(len(clinics), func(i int) {
+		clinics[i].rows(rows[start[i]:start[i+1]])
+		clinics[i] = nil
+	})
+	return rows
 }
 
 // scoreDefs are the scores Compute reports, sorted by name, which is the row order
@@ -209,8 +196,18 @@ var scoreDefs, scoreIndex = newScoreTable()
 
 type scoreDef struct {
 	name       string
+	instrument string
 	sigmaFloor float64 // 1 % of the documented range: the least σ an EWMA baseline gets
 }
+
+// instrumentScores lists each instrument's scores as positions in scoreDefs.
+var instrumentScores = func() map[string][]int {
+	m := make(map[string][]int)
+	for s, d := range scoreDefs {
+		m[d.instrument] = append(m[d.instrument], s)
+	}
+	return m
+}()
 
 func newScoreTable() ([]scoreDef, map[string]int) {
 	names := instrument.ScoreNames()
@@ -219,7 +216,7 @@ func newScoreTable() ([]scoreDef, map[string]int) {
 	index := make(map[string]int, len(names))
 	for i, name := range names {
 		info, _ := instrument.Info(name)
-		defs[i] = scoreDef{name: name, sigmaFloor: (info.Max - info.Min) / 100}
+		defs[i] = scoreDef{name: name, instrument: info.Instrument, sigmaFloor: (info.Max - info.Min) / 100}
 		index[name] = i
 	}
 	return defs, index

@@ -1,0 +1,93 @@
+package testenv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/instrument"
+)
+
+// Workforce describes synthetic clinics for tests and benchmarks: teams of
+// clinicians who check in every week with answers that follow their team's
+// strain, some teams deteriorating. The same Workforce gives the same
+// check-ins.
+type Workforce struct {
+	Clinics        int
+	TeamsPerClinic int
+	// MinTeam and MaxTeam bound the clinicians per team.
+	MinTeam, MaxTeam int
+	Weeks            int
+	// PerWeek is the most check-ins a clinician submits in a week (at least
+	// one); repeats of an instrument in a week exercise "latest counts".
+	PerWeek     int
+	Instruments []string // default: every instrument
+	// Deteriorating is the share of teams whose strain rises over the weeks.
+	Deteriorating float64
+	Seed          uint64
+	// End is when the last week ends (default: now).
+	End time.Time
+}
+
+// CheckIns generates the workforce's check-ins in submission order.
+func (w Workforce) CheckIns() []checkin.CheckIn {
+	rng := rand.New(rand.NewPCG(w.Seed, 11))
+	insts := w.Instruments
+	if len(insts) == 0 {
+		insts = instrument.Names()
+	}
+	end := w.End
+	if end.IsZero() {
+		end = time.Now()
+	}
+	end = end.UTC().Truncate(time.Second).Add(-time.Minute)
+	start := end.Add(-time.Duration(w.Weeks) * 7 * 24 * time.Hour)
+	var out []checkin.CheckIn
+	for c := range w.Clinics {
+		for t := range w.TeamsPerClinic {
+			size := w.MinTeam + rng.IntN(w.MaxTeam-w.MinTeam+1)
+			base := 0.25 + 0.3*rng.Float64()
+			rising := rng.Float64() < w.Deteriorating
+			for week := range w.Weeks {
+				strain := base
+				if rising {
+					strain += 0.4 * float64(week) / float64(max(w.Weeks-1, 1))
+				}
+				for clin := range size {
+					if rng.Float64() < 0.1 { // skipped this week
+						continue
+					}
+					n := 1 + rng.IntN(max(w.PerWeek, 1))
+					for k := range n {
+						name := insts[rng.IntN(len(insts))]
+						at := start.Add(time.Duration(week)*7*24*time.Hour + time.Duration(rng.IntN(7*24*3600))*time.Second)
+						out = append(out, checkin.CheckIn{
+							ID:          fmt.Sprintf("w%d-%d-%d-%d-%d-%d", w.Seed, c, t, week, clin, k),
+							Clinic:      fmt.Sprintf("clinic-%02d", c),
+							Team:        fmt.Sprintf("team-%02d", t),
+							Clinician:   fmt.Sprintf("c%02d-%02d-%03d", c, t, clin),
+							SubmittedAt: at,
+							Instrument:  name,
+							Answers:     answers(rng, name, strain),
+						})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// answers draws item answers around strain (0 calm … 1 strained).
+func answers(rng *rand.Rand, name string, strain float64) []int {
+	in, _ := instrument.Lookup(name)
+	out := make([]int, in.Items)
+	for i := range out {
+		pos := strain*float64(len(in.Allowed)-1) + rng.NormFloat64()*0.9
+		idx := int(math.Round(min(max(pos, 0), float64(len(in.Allowed)-1))))
+		out[i] = in.Allowed[idx]
+	}
+	return out
+}
