@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -70,24 +69,12 @@ func (w Workforce) CheckIns() []checkin.CheckIn {
 							Clinician:   fmt.Sprintf("c%02d-%02d-%03d", c, t, clin),
 							SubmittedAt: at,
 							Instrument:  name,
-							Answers:     answers(rng, name, strain),
+							Answers:     Answers(rng, name, strain),
 						})
 					}
 				}
 			}
 		}
-	}
-	return out
-}
-
-// answers draws item answers around strain (0 calm … 1 strained).
-func answers(rng *rand.Rand, name string, strain float64) []int {
-	in, _ := instrument.Lookup(name)
-	out := make([]int, in.Items)
-	for i := range out {
-		pos := strain*float64(len(in.Allowed)-1) + rng.NormFloat64()*0.9
-		idx := int(math.Round(min(max(pos, 0), float64(len(in.Allowed)-1))))
-		out[i] = in.Allowed[idx]
 	}
 	return out
 }

@@ -69,59 +69,10 @@ type AlertKey struct{ Clinic, Team, Rule string }
 //     week is that this week and the ConsecutiveWeeks−1 published weeks before it, all
 //     after the baseline, have participation below Below.
 func Evaluate(rules Rules, cfg Config, rows []Row, obs []Observation) []Transition {
-	var shares []shareRule
-	for _, r := range []shareRule{
-		{name: RuleBurnoutShareHigh, ShareRule: rules.BurnoutShareHigh},
-		{name: RuleCompassionFatigueHigh, ShareRule: rules.CompassionFatigueHigh},
-	} {
-		if r.Enabled {
-			shares = append(shares, r.compile())
-		}
-	}
-	// The share rules read the observations of the instruments producing their scores.
-	var relevant []int
-	for i := range obs {
-		if slices.ContainsFunc(shares, func(r shareRule) bool { return slices.Contains(r.instruments, obs[i].Instrument) }) {
-			relevant = append(relevant, i)
-		}
-	}
-	obsClinics, obsOf := groupBy(relevant, func(i int) string { return obs[i].Clinic })
-
-	// Clinics are independent: evaluate them in parallel.
+	ev := newEvaluator(rules, cfg, obs)
 	clinics := teamsByClinic(rows)
 	outs := make([][]Transition, len(clinics))
-	parallel(len(clinics), func(i int) {
-		teams := clinics[i]
-		var teamNames []string
-		var teamObs [][]int
-		if j, ok := slices.BinarySearch(obsClinics, teams[0].clinic); ok {
-			teamNames, teamObs = groupBy(obsOf[j], func(i int) string { return obs[i].Team })
-		}
-		var out []Transition
-		for _, e := range teams {
-			e.out = out
-			if len(shares) > 0 {
-				var idx []int
-				if j, ok := slices.BinarySearch(teamNames, e.team); ok {
-					idx = teamObs[j]
-				}
-				for _, r := range shares {
-					e.share(r, obs, idx)
-				}
-			}
-			if rules.BurnoutRising.Enabled {
-				e.rising(rules.BurnoutRising)
-			}
-			if rules.SelfCompassionFalling.Enabled {
-				e.falling(rules.SelfCompassionFalling)
-			}
-			if rules.ParticipationDrop.Enabled {
-				e.participation(rules.ParticipationDrop, cfg.BaselineWeeks)
-			}
-			out = e.out
-		}
-		outs[i] = out
-	})
+	parallel(len(clinics), func(i int) { outs[i] = ev.clinic(clinics[i]) })
 	out := slices.Concat(outs...)
 	slices.SortFunc(out, func(a, b Transition) int {
 		if c := strings.Compare(a.Clinic, b.Clinic); c != 0 {
@@ -135,6 +86,72 @@ func Evaluate(rules Rules, cfg Config, rows []Row, obs []Observation) []Transiti
 		}
 		return a.Week.Compare(b.Week)
 	})
+	return out
+}
+
+// evaluator holds what Evaluate shares between clinics, which it evaluates in parallel.
+type evaluator struct {
+	rules  Rules
+	cfg    Config
+	obs    []Observation
+	shares []shareRule // the enabled share rules
+	// The observations the share rules read, by clinic: obsOf[i] are obsClinics[i]'s.
+	obsClinics []string
+	obsOf      [][]int
+}
+
+func newEvaluator(rules Rules, cfg Config, obs []Observation) *evaluator {
+	ev := &evaluator{rules: rules, cfg: cfg, obs: obs}
+	var instruments []string
+	for _, r := range []shareRule{
+		{name: RuleBurnoutShareHigh, ShareRule: rules.BurnoutShareHigh},
+		{name: RuleCompassionFatigueHigh, ShareRule: rules.CompassionFatigueHigh},
+	} {
+		if r.Enabled {
+			r = r.compile()
+			ev.shares = append(ev.shares, r)
+			instruments = append(instruments, r.instruments...)
+		}
+	}
+	var relevant []int
+	for i := range obs {
+		if slices.Contains(instruments, obs[i].Instrument) {
+			relevant = append(relevant, i)
+		}
+	}
+	ev.obsClinics, ev.obsOf = groupBy(relevant, func(i int) string { return obs[i].Clinic })
+	return ev
+}
+
+// clinic evaluates the enabled rules for one clinic's teams.
+func (ev *evaluator) clinic(teams []*teamEval) []Transition {
+	var teamNames []string
+	var teamObs [][]int
+	if c, ok := slices.BinarySearch(ev.obsClinics, teams[0].clinic); ok {
+		teamNames, teamObs = groupBy(ev.obsOf[c], func(i int) string { return ev.obs[i].Team })
+	}
+	var out []Transition
+	for _, e := range teams {
+		if len(ev.shares) > 0 {
+			var idx []int
+			if t, ok := slices.BinarySearch(teamNames, e.team); ok {
+				idx = teamObs[t]
+			}
+			for _, r := range ev.shares {
+				e.share(r, ev.obs, idx)
+			}
+		}
+		if r := ev.rules.BurnoutRising; r.Enabled {
+			e.rising(r)
+		}
+		if r := ev.rules.SelfCompassionFalling; r.Enabled {
+			e.falling(r)
+		}
+		if r := ev.rules.ParticipationDrop; r.Enabled {
+			e.participation(r, ev.cfg.BaselineWeeks)
+		}
+		out = append(out, e.out...)
+	}
 	return out
 }
 
@@ -162,7 +179,8 @@ type shareRule struct {
 	ShareRule
 	scores      []string
 	cutoffs     []float64
-	instruments []string // the instruments producing scores
+	producers   []string // producers[i] is the instrument producing scores[i]
+	instruments []string // the distinct producers
 }
 
 func (r shareRule) compile() shareRule {
@@ -170,7 +188,9 @@ func (r shareRule) compile() shareRule {
 		if i, ok := scoreIndex[s]; ok {
 			r.scores = append(r.scores, s)
 			r.cutoffs = append(r.cutoffs, r.Cutoffs[s])
-			if in := scoreDefs[i].instrument; !slices.Contains(r.instruments, in) {
+			in := scoreDefs[i].instrument
+			r.producers = append(r.producers, in)
+			if !slices.Contains(r.instruments, in) {
 				r.instruments = append(r.instruments, in)
 			}
 		}
@@ -276,7 +296,7 @@ func (e *teamEval) share(r shareRule, obs []Observation, idx []int) {
 		week int64
 		obs  int
 	}
-	var byWeek []weekObs
+	byWeek := make([]weekObs, 0, len(idx))
 	for _, i := range idx {
 		if !slices.Contains(r.instruments, obs[i].Instrument) {
 			continue
@@ -298,7 +318,10 @@ func (e *teamEval) share(r shareRule, obs []Observation, idx []int) {
 			o := &obs[byWeek[i].obs]
 			var f uint8
 			for j, s := range r.scores {
-				if v, ok := o.Scores[s]; ok && mask&(1<<j) != 0 && finite(v) {
+				if r.producers[j] != o.Instrument || mask&(1<<j) == 0 {
+					continue
+				}
+				if v, ok := o.Scores[s]; ok && finite(v) {
 					f |= counted
 					if v >= r.cutoffs[j] {
 						f |= high

@@ -213,33 +213,18 @@ func TestScenarioStepFiresBurnoutRising(t *testing.T) {
 	}
 }
 
-// TestScenarioStableTeams checks stable teams over 26 weeks. burnout_rising is an EWMA
-// chart whose centre and σ are estimated from only 8 weekly means, so it has a real
-// false-alarm rate: about 14 % of stable 10-clinician teams (within-clinician SD 2) fire
-// at least once in 26 weeks, against about 2 % with known parameters (simulation).
-// The test pins that rate down, and that nothing else ever fires; with the σ floor
-// binding (a steady 25-clinician team) nothing fires at all.
+// TestScenarioStableTeams checks stable teams over 26 weeks: none of 200
+// 10-clinician teams fires anything, nor does a steady 25-clinician team (the σ
+// floor binding). Charted on the spread of 8 baseline means alone, about 14 % of
+// these teams fired burnout_rising; newEWMAChart's within-week estimate is what
+// keeps a stable team quiet.
 func TestScenarioStableTeams(t *testing.T) {
-	const teams = 200
-	fired := 0
-	for seed := range uint64(teams) {
+	for seed := range uint64(200) {
 		sim := teamSim{Clinic: "c", Team: "a", Clinicians: 10, Weeks: 26, Mean: 25, Seed: seed}
 		obs := sim.observations()
-		ts := Evaluate(DefaultRules(), DefaultConfig(), Compute(DefaultConfig(), obs), obs)
-		checkTransitions(t, ts)
-		for _, tr := range ts {
-			if tr.Rule != RuleBurnoutRising || tr.State == StateFiring && tr.Values["ewma"] <= tr.Values["ucl"] {
-				t.Fatalf("seed %d: unexpected %+v", seed, tr)
-			}
+		if ts := Evaluate(DefaultRules(), DefaultConfig(), Compute(DefaultConfig(), obs), obs); len(ts) > 0 {
+			t.Errorf("seed %d: stable team fired %+v", seed, ts)
 		}
-		if len(ts) > 0 {
-			fired++
-		}
-	}
-	if rate := float64(fired) / teams; rate > 0.25 {
-		t.Errorf("%.0f %% of stable teams fired burnout_rising, want ≤ 25 %%", 100*rate)
-	} else {
-		t.Logf("%.1f %% of stable 10-clinician teams fired burnout_rising in 26 weeks", 100*rate)
 	}
 
 	for seed := range uint64(20) {

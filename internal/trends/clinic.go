@@ -1,7 +1,7 @@
 package trends
 
 import (
-	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/tendhq/tend/internal/instrument"
@@ -13,18 +13,18 @@ type clinic struct {
 	cfg     Config
 	name    string
 	obs     []Observation
-	refs    []ref          // the clinic's observations, sorted by week, team, clinician
 	teams   []string       // sorted
 	weeks   int            // distinct weeks: the most points a series can have
 	series  [][]point      // [group*len(scoreDefs)+score]: the group's weeks of that score, in order
 	active  [][]activeWeek // [group]: the group's weeks with any observation, in order
 	clinBuf []int32        // the active clinicians of every activeWeek
-	marks   []int          // clinician -> generation that last marked it (see mark)
+	marks   []int          // clinician -> generation that last marked it (see firstSeen)
 	gen     int
 	slab    []rowValues
 	members []member  // scratch of suppress
 	parts   []point   // scratch of suppress
 	pub     []int     // scratch of derive
+	base    []point   // scratch of derive
 	xs, ys  []float64 // scratch of derive
 }
 
@@ -66,31 +66,23 @@ func newClinic(cfg Config, name string, obs []Observation, idx []int) *clinic {
 	teams, teamOf := intern(len(idx), func(i int) string { return obs[idx[i]].Team })
 	clins, clinOf := intern(len(idx), func(i int) string { return obs[idx[i]].Clinician })
 	refs := make([]ref, len(idx))
+	weekSet := make(map[int64]bool)
 	for i, o := range idx {
 		refs[i] = ref{week: weekNumber(obs[o].Week), team: teamOf[i], clin: clinOf[i], obs: o}
+		weekSet[refs[i].week] = true
 	}
-	slices.SortFunc(refs, func(a, b ref) int {
-		if c := cmp.Compare(a.week, b.week); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.team, b.team); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.clin, b.clin)
+	weeks := slices.Sorted(maps.Keys(weekSet))
+	refs = sortRefs(refs, len(weeks), len(teams), len(clins), func(w int64) int {
+		i, _ := slices.BinarySearch(weeks, w)
+		return i
 	})
-	weeks := 0
-	for i := range refs {
-		if i == 0 || refs[i].week != refs[i-1].week {
-			weeks++
-		}
-	}
 	groups := len(teams) + 1
 	c := &clinic{
 		cfg:    cfg,
 		name:   name,
 		obs:    obs,
 		teams:  teams,
-		weeks:  weeks,
+		weeks:  len(weeks),
 		series: make([][]point, groups*len(scoreDefs)),
 		active: make([][]activeWeek, groups),
 		marks:  make([]int, len(clins)),
@@ -104,6 +96,33 @@ func newClinic(cfg Config, name string, obs []Observation, idx []int) *clinic {
 	return c
 }
 
+// sortRefs orders refs by week, team and clinician with three stable counting sorts,
+// least significant key first: linear time, where a comparison sort dominated Compute.
+// weekRank maps a week to its rank among the weeks.
+func sortRefs(refs []ref, weeks, teams, clins int, weekRank func(int64) int) []ref {
+	buf := make([]ref, len(refs))
+	countingSort(refs, buf, clins, func(r ref) int { return int(r.clin) })
+	countingSort(buf, refs, teams, func(r ref) int { return int(r.team) })
+	countingSort(refs, buf, weeks, func(r ref) int { return weekRank(r.week) })
+	return buf
+}
+
+// countingSort stably sorts src into dst by key, which is in [0, n).
+func countingSort(src, dst []ref, n int, key func(ref) int) {
+	next := make([]int, n+1)
+	for _, r := range src {
+		next[key(r)+1]++
+	}
+	for k := range n {
+		next[k+1] += next[k]
+	}
+	for _, r := range src {
+		k := key(r)
+		dst[next[k]] = r
+		next[k]++
+	}
+}
+
 // rowCount is the number of rows the clinic has: one per point.
 func (c *clinic) rowCount() int {
 	n := 0
@@ -113,19 +132,17 @@ func (c *clinic) rowCount() int {
 	return n
 }
 
-// mark starts a new generation of clinician marks: the returned function reports
-// whether a clinician is marked for the first time in this generation. It counts
-// distinct clinicians in time linear in the votes, without clearing a set.
-func (c *clinic) mark() func(clin int32) bool {
-	c.gen++
-	gen := c.gen
-	return func(clin int32) bool {
-		if c.marks[clin] == gen {
-			return false
-		}
-		c.marks[clin] = gen
-		return true
+// newGeneration starts counting distinct clinicians afresh: firstSeen then reports
+// whether a clinician is seen for the first time since. Generations make each count
+// linear in the votes, without clearing a set.
+func (c *clinic) newGeneration() { c.gen++ }
+
+func (c *clinic) firstSeen(clin int32) bool {
+	if c.marks[clin] == c.gen {
+		return false
 	}
+	c.marks[clin] = c.gen
+	return true
 }
 
 // vote is one team-clinician value of a score in the week being aggregated.
@@ -206,9 +223,9 @@ func runs[K comparable](xs []ref, key func(ref) K) func(yield func(K, []ref) boo
 // by team and clinician).
 func (c *clinic) addActive(g int32, week int64, refs []ref) {
 	lo := int32(len(c.clinBuf))
-	first := c.mark()
+	c.newGeneration()
 	for _, r := range refs {
-		if first(r.clin) {
+		if c.firstSeen(r.clin) {
 			c.clinBuf = append(c.clinBuf, r.clin)
 		}
 	}
@@ -251,13 +268,13 @@ func pool(week int64, parts []point) point {
 
 // member is a team voting on the score being suppressed: its point and its votes.
 type member struct {
-	team   int32
 	p      *point
 	lo, hi int // votes[lo:hi]
 }
 
-// suppress decides which of score s's team-weeks of week are published, applying
-// complementary suppression, and appends the clinic total's point. votes are the
+// suppress decides which of score s's team-weeks of week are published, and
+// appends the clinic total's point, suppressed when subtraction could recover
+// fewer than k people (complementary suppression). votes are the
 // week's votes of s in team, clinician order; each voting team's point for the week is
 // the last of its series.
 func (c *clinic) suppress(week int64, s int, votes []vote) {
@@ -265,16 +282,16 @@ func (c *clinic) suppress(week int64, s int, votes []vote) {
 	nScores := len(scoreDefs)
 	members := c.members[:0]
 	distinct := 0
-	first := c.mark()
+	c.newGeneration()
 	for i, v := range votes {
-		if first(v.clin) {
+		if c.firstSeen(v.clin) {
 			distinct++
 		}
 		if i == 0 || v.team != votes[i-1].team {
 			ser := c.series[int(v.team)*nScores+s]
 			p := &ser[len(ser)-1]
 			p.published = int(p.n) >= k
-			members = append(members, member{team: v.team, p: p, lo: i})
+			members = append(members, member{p: p, lo: i})
 		}
 		members[len(members)-1].hi = i + 1
 	}
@@ -282,13 +299,13 @@ func (c *clinic) suppress(week int64, s int, votes []vote) {
 
 	// S is counted in distinct clinicians: one clinician voting in two suppressed teams
 	// is still one person.
-	inS := c.mark()
+	c.newGeneration()
 	sDistinct, nS := 0, 0
 	add := func(m *member) {
 		m.p.published = false
 		nS++
 		for _, v := range votes[m.lo:m.hi] {
-			if inS(v.clin) {
+			if c.firstSeen(v.clin) {
 				sDistinct++
 			}
 		}
@@ -298,25 +315,14 @@ func (c *clinic) suppress(week int64, s int, votes []vote) {
 			add(&members[i])
 		}
 	}
-	for nS > 0 && sDistinct < k {
-		var smallest *member // members are in name order, so a tie goes to the first name
-		for i := range members {
-			if m := &members[i]; m.p.published && (smallest == nil || m.p.n < smallest.p.n) {
-				smallest = m
-			}
-		}
-		if smallest == nil {
-			break
-		}
-		add(smallest)
-	}
-
 	parts := c.parts[:0]
 	for _, m := range members {
 		parts = append(parts, *m.p)
 	}
 	c.parts = parts
 	total := pool(week, parts)
+	// The clinic total minus the published teams is S's aggregate: publish the
+	// total only when S is empty or covers at least k people.
 	total.published = distinct >= k && (nS == 0 || sDistinct >= k)
 	c.addPoint(len(c.teams)*nScores+s, total)
 }

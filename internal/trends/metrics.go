@@ -15,11 +15,11 @@ func (c *clinic) participation(aws []activeWeek) {
 		for aws[lo].week <= aws[i].week-int64(c.cfg.RosterWeeks) {
 			lo++
 		}
-		first := c.mark()
+		c.newGeneration()
 		roster := 0
 		for _, a := range aws[lo : i+1] {
 			for _, clin := range c.clinBuf[a.lo:a.hi] {
-				if first(clin) {
+				if c.firstSeen(clin) {
 					roster++
 				}
 			}
@@ -55,10 +55,11 @@ func (c *clinic) derive(pts []point, sigmaFloor float64) []derived {
 	var z float64
 	hasChart := len(pub) > cfg.BaselineWeeks
 	if hasChart {
-		base := c.ys[:0]
+		base := c.base[:0]
 		for _, i := range pub[:cfg.BaselineWeeks] {
-			base = append(base, pts[i].mean())
+			base = append(base, pts[i])
 		}
+		c.base = base
 		chart = newEWMAChart(cfg.Lambda, base, sigmaFloor)
 		z = chart.mu0
 	}
@@ -126,22 +127,37 @@ func slope(xs, ys []float64) float64 {
 // standard deviation sigma of the charted weekly means, both from the baseline.
 type ewmaChart struct{ lambda, mu0, sigma float64 }
 
-// newEWMAChart builds a chart from the baseline's weekly means (in week order): mu0 is
-// their mean and sigma their population standard deviation, but at least sigmaFloor,
-// because an exactly flat baseline (σ = 0) would put both limits on mu0 and turn any
-// rounding difference into an alarm.
-func newEWMAChart(lambda float64, baseline []float64, sigmaFloor float64) ewmaChart {
-	n := float64(len(baseline))
-	var sum float64
-	for _, x := range baseline {
-		sum += x
+// newEWMAChart builds a chart from the baseline weeks (in week order). mu0 is the
+// mean of their weekly means. sigma, the standard deviation of a weekly mean, is the
+// largest of three estimates:
+//
+//   - the spread of the baseline's weekly means (population standard deviation);
+//   - the textbook x̄-chart estimate from within the weeks: the pooled within-week
+//     standard deviation over √(mean respondents), which eight weekly means alone
+//     often underestimate — charted on them alone, about one stable team in seven
+//     would alarm within 26 weeks;
+//   - sigmaFloor, so that an exactly flat baseline (σ = 0) cannot put both limits on
+//     mu0 and turn a rounding difference into an alarm.
+//
+// All three derive from published weekly aggregates (n, mean, stddev).
+func newEWMAChart(lambda float64, baseline []point, sigmaFloor float64) ewmaChart {
+	weeks := float64(len(baseline))
+	var sum, m2Within float64
+	var votes int32
+	for _, p := range baseline {
+		sum += p.mean()
+		m2Within += p.m2
+		votes += p.n
 	}
-	mu0 := sum / n
+	mu0 := sum / weeks
 	var m2 float64
-	for _, x := range baseline {
-		m2 += (x - mu0) * (x - mu0)
+	for _, p := range baseline {
+		d := p.mean() - mu0
+		m2 += d * d
 	}
-	return ewmaChart{lambda: lambda, mu0: mu0, sigma: max(math.Sqrt(m2/n), sigmaFloor)}
+	between := math.Sqrt(m2 / weeks)
+	within := math.Sqrt(m2Within/float64(votes)) / math.Sqrt(float64(votes)/weeks)
+	return ewmaChart{lambda: lambda, mu0: mu0, sigma: max(between, within, sigmaFloor)}
 }
 
 // next is z_t = λ·x_t + (1−λ)·z_{t−1}.

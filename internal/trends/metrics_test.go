@@ -55,18 +55,17 @@ func TestSuppression(t *testing.T) {
 	}{
 		{"all large", slices.Concat(bo("a", 3), bo("b", 4)), nil},
 		{"team below k, clinic too", bo("a", 2), []string{ClinicTotal, "a"}},
-		// a (2) alone could be recovered as total − b − c: the smaller published team
-		// b (5) is suppressed too; S = {a, b} has 7 ≥ 3.
-		{"complementary", slices.Concat(bo("a", 2), bo("b", 5), bo("c", 6)), []string{"a", "b"}},
+		// a (2) alone could be recovered as total − b − c: the clinic total is
+		// suppressed, the published teams stay.
+		{"complementary", slices.Concat(bo("a", 2), bo("b", 5), bo("c", 6)), []string{ClinicTotal, "a"}},
 		// S = {a (1), b (2)} already covers 3 clinicians: nothing more to hide.
 		{"suppressed teams cover k", slices.Concat(bo("a", 1), bo("b", 2), bo("c", 5)), []string{"a", "b"}},
-		// b and c tie at 5: the first name goes.
-		{"tie by name", slices.Concat(bo("a", 1), bo("c", 5), bo("b", 5)), []string{"a", "b"}},
-		// S = {a, b}, whose only clinicians x and y vote in both: 2 people < 3, so c joins.
+		// S = {a, b}, whose only clinicians x and y vote in both: 2 people < 3, so the
+		// clinic total is suppressed.
 		{"distinct people", slices.Concat(
 			votes("c", "a", "x", 0, "proqol5", "burnout", 30, 31),
 			votes("c", "b", "x", 0, "proqol5", "burnout", 32, 33),
-			bo("c", 5)), []string{"a", "b", "c"}},
+			bo("c", 5)), []string{ClinicTotal, "a", "b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,17 +86,17 @@ func TestSuppression(t *testing.T) {
 }
 
 func TestClinicTotalCountsVotes(t *testing.T) {
-	// x and y vote for a and b: 4 votes by 2 people plus c's 5. The total is the union
-	// of the team rows: 9 votes.
+	// x1…x3 vote for a and b: 6 votes by 3 people, plus c's 5. The total is the union
+	// of the team rows: 11 votes.
 	obs := slices.Concat(
-		votes("c", "a", "x", 0, "proqol5", "burnout", 30, 31),
-		votes("c", "b", "x", 0, "proqol5", "burnout", 32, 33),
+		votes("c", "a", "x", 0, "proqol5", "burnout", 30, 31, 32),
+		votes("c", "b", "x", 0, "proqol5", "burnout", 33, 34, 35),
 		votes("c", "c", "c", 0, "proqol5", "burnout", repeat(30, 5)...))
 	r := find(t, Compute(cfgK(3), obs), "c", ClinicTotal, 0, "burnout")
-	if r.Suppressed || respondents(r) != 9 {
-		t.Fatalf("total: suppressed %v, respondents %d; want published, 9", r.Suppressed, respondents(r))
+	if r.Suppressed || respondents(r) != 11 {
+		t.Fatalf("total: suppressed %v, respondents %d; want published, 11", r.Suppressed, respondents(r))
 	}
-	near(t, "participation", r.Participation, 1) // 7 distinct people active / 7 on the roster
+	near(t, "participation", r.Participation, 1) // 8 distinct people active / 8 on the roster
 }
 
 // series builds a team's weeks: each week's n clinicians (named p1…pn) all score v.
@@ -169,6 +168,21 @@ func TestEWMAChart(t *testing.T) {
 	r = find(t, rows, "c", "a", 4, "burnout")
 	near(t, "flat ewma", r.EWMA, 20)
 	near(t, "flat ucl", r.UCL, 20.496930027766485)
+}
+
+func TestSlopeWindow(t *testing.T) {
+	// Week 0 (50) is 8 weeks before week 8, outside w−7…w: the slope over the flat
+	// weeks 1–8 is 0. At week 7 it is inside: x −7…0 (mean −3.5), y 50 then seven 20s
+	// (mean 23.75, dy 26.25 then −3.75); the other weeks' dx sum to +3.5, so
+	// Σdx·dy = (−3.5)(26.25) + (3.5)(−3.75) = −91.875 − 13.125 = −105;
+	// Σdx² = 2·(12.25+6.25+2.25+0.25) = 42 → −105/42 = −2.5.
+	weeks := map[int][2]float64{0: {3, 50}}
+	for w := 1; w <= 8; w++ {
+		weeks[w] = [2]float64{3, 20}
+	}
+	rows := Compute(cfgK(3), series("a", weeks))
+	near(t, "slope w7", find(t, rows, "c", "a", 7, "burnout").Slope8w, -2.5)
+	near(t, "slope w8", find(t, rows, "c", "a", 8, "burnout").Slope8w, 0)
 }
 
 func TestEWMALimitsWidenWithT(t *testing.T) {

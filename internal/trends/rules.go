@@ -28,7 +28,8 @@ type Rules struct {
 
 // ShareRule fires while at least Share of a team's clinician-weeks in the trailing
 // Weeks calendar weeks are high: a clinician-week is high when any of its values of a
-// score in Cutoffs is at or above that score's cut-off.
+// score in Cutoffs is at or above that score's cut-off. Only values in published rows
+// count (see Evaluate).
 type ShareRule struct {
 	Enabled bool               `yaml:"enabled"`
 	Share   float64            `yaml:"share"`
@@ -37,14 +38,15 @@ type ShareRule struct {
 }
 
 // RisingRule fires while Score's EWMA is above its upper control limit, or its
-// slope_8w is at least SlopePerWeek points per week.
+// slope_8w is at least SlopePerWeek points per week. Score's risk side must be high.
 type RisingRule struct {
 	Enabled      bool    `yaml:"enabled"`
 	Score        string  `yaml:"score"`
 	SlopePerWeek float64 `yaml:"slope_per_week"`
 }
 
-// FallingRule fires while Score's EWMA is below its lower control limit.
+// FallingRule fires while Score's EWMA is below its lower control limit. Score's risk
+// side must be low.
 type FallingRule struct {
 	Enabled bool   `yaml:"enabled"`
 	Score   string `yaml:"score"`
@@ -156,18 +158,24 @@ func (r Rules) validate(lines map[string]int) error {
 			}
 		}
 	}
-	charted := func(path, score string) {
-		if _, ok := instrument.Info(score); !ok {
+	// A rising alert only makes sense on a score whose high side is the risk side, a
+	// falling one on a score whose low side is.
+	charted := func(path, score, riskSide string) {
+		info, ok := instrument.Info(score)
+		switch {
+		case !ok:
 			bad(path, "unknown score %q (want one of %s)", score, strings.Join(instrument.ScoreNames(), ", "))
+		case info.RiskSide != riskSide:
+			bad(path, "the risk side of %s is %s, so this rule cannot watch it", score, info.RiskSide)
 		}
 	}
 	share("burnout_share_high", r.BurnoutShareHigh)
 	share("compassion_fatigue_high", r.CompassionFatigueHigh)
-	charted("burnout_rising.score", r.BurnoutRising.Score)
+	charted("burnout_rising.score", r.BurnoutRising.Score, instrument.LevelHigh)
 	if s := r.BurnoutRising.SlopePerWeek; !(s > 0) || math.IsInf(s, 0) {
 		bad("burnout_rising.slope_per_week", "must be greater than 0, got %g", s)
 	}
-	charted("self_compassion_falling.score", r.SelfCompassionFalling.Score)
+	charted("self_compassion_falling.score", r.SelfCompassionFalling.Score, instrument.LevelLow)
 	p := r.ParticipationDrop
 	if !(p.Below > 0 && p.Below <= 1) {
 		bad("participation_drop.below", "must be greater than 0 and at most 1, got %g", p.Below)
@@ -197,12 +205,13 @@ func (d *ruleDecoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	d.errs = append(d.errs, fmt.Errorf("line %d: %s: %s", n.Line, path, fmt.Sprintf(format, args...)))
 }
 
+// decode decodes n into v, which keeps its (default) value where n is null.
 func (d *ruleDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value keeps the default
+		return
 	}
 	switch v.Kind() {
 	case reflect.Struct, reflect.Map:
@@ -222,12 +231,17 @@ func (d *ruleDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				continue
 			}
 			seen[k.Value] = true
-			if v.Kind() == reflect.Map {
+			if v.Kind() == reflect.Map { // merged into the defaults, entry by entry
+				key := reflect.ValueOf(k.Value)
 				elem := reflect.New(v.Type().Elem()).Elem()
-				if d.decode(n.Content[i+1], elem, p); v.IsNil() {
-					v.Set(reflect.MakeMap(v.Type()))
+				if old := v.MapIndex(key); old.IsValid() {
+					elem.Set(old)
 				}
-				v.SetMapIndex(reflect.ValueOf(k.Value), elem)
+				errs := len(d.errs)
+				d.decode(n.Content[i+1], elem, p)
+				if len(d.errs) == errs {
+					v.SetMapIndex(key, elem)
+				}
 				continue
 			}
 			f, ok := fieldByTag(v, k.Value)

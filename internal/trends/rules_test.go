@@ -35,6 +35,7 @@ burnout_share_high:
   cutoffs:
     burnout_level: 4
     client_burnout: 60
+    work_burnout: ~
 participation_drop:
   enabled: false
 `))
@@ -44,7 +45,7 @@ participation_drop:
 	want := DefaultRules()
 	want.BurnoutShareHigh.Share = 0.25
 	want.BurnoutShareHigh.Cutoffs["burnout_level"] = 4
-	want.BurnoutShareHigh.Cutoffs["client_burnout"] = 60
+	want.BurnoutShareHigh.Cutoffs["client_burnout"] = 60 // work_burnout: ~ kept its default
 	want.ParticipationDrop.Enabled = false
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", r, want)
@@ -73,6 +74,8 @@ func TestParseRulesErrors(t *testing.T) {
 		{"burnout_rising:\n  slope_per_week: 0\n", "line 2: burnout_rising.slope_per_week: must be greater than 0, got 0"},
 		{"burnout_rising:\n  score: burnuot\n", `line 2: burnout_rising.score: unknown score "burnuot"`},
 		{"self_compassion_falling:\n  score: ''\n", `self_compassion_falling.score: unknown score ""`},
+		{"self_compassion_falling:\n  score: isolation\n", "line 2: self_compassion_falling.score: the risk side of isolation is high, so this rule cannot watch it"},
+		{"burnout_rising:\n  score: compassion_satisfaction\n", "burnout_rising.score: the risk side of compassion_satisfaction is low"},
 		{"participation_drop:\n  below: 0\n", "participation_drop.below: must be greater than 0 and at most 1, got 0"},
 		{"participation_drop:\n  consecutive_weeks: 0\n", "participation_drop.consecutive_weeks: must be at least 1, got 0"},
 		{"participation_drop:\n  baseline: 1.2\n", "participation_drop.baseline: must be between 0 and 1, got 1.2"},

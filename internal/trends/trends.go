@@ -139,11 +139,11 @@ type Row struct {
 //
 //   - A team with fewer than k respondents is suppressed.
 //   - Complementary suppression: let S be the suppressed teams (each has at least one
-//     respondent, or it would have no row). While S is non-empty and its distinct
-//     clinicians number fewer than k, the published team with the fewest respondents
-//     (then the first by name) is suppressed too and joins S.
-//   - The clinic total is suppressed when its distinct clinicians number fewer than k,
-//     or when S cannot reach k.
+//     respondent, or it would have no row). The clinic total is suppressed when its
+//     distinct clinicians number fewer than k, or when S is non-empty and its distinct
+//     clinicians number fewer than k. tend hides the clinic total rather than a second
+//     team: team trends are what leadership acts on, and one small team must not
+//     blank out a large one.
 //
 // So the clinic total minus the published teams, the only aggregate subtraction can
 // produce, always covers 0 or at least k distinct clinicians. A suppressed row has
