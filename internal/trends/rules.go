@@ -16,7 +16,7 @@ import (
 )
 
 // Rules configures the alert rules (instruments.md, "Alert rules"). The YAML keys are
-// the rule names and the yaml tags below; testdata/alert-rules.example.yaml documents
+// the rule names and the yaml tags below; deploy/alert-rules.example.yaml documents
 // each one.
 type Rules struct {
 	BurnoutShareHigh      ShareRule         `yaml:"burnout_share_high"`

@@ -9,7 +9,7 @@ import (
 )
 
 func TestExampleRulesAreTheDefaults(t *testing.T) {
-	r, err := LoadRules("testdata/alert-rules.example.yaml")
+	r, err := LoadRules("../../deploy/alert-rules.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

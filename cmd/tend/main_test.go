@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tendhq/tend/internal/testenv"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"tend", "up", "--help"}, env(nil), &stdout, &stderr)
+	if !errors.Is(err, flag.ErrHelp) || exitCode(err) != 2 {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{"--data-dir", "TEND_DATA_DIR", "--nats-listen", "TEND_MIN_GROUP_SIZE", "--alert-rules", "--demo"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("tend up --help lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if err := run(t.Context(), []string{"tend", "frobnicate"}, env(nil), &stdout, &stderr); exitCode(err) != 2 || !strings.Contains(err.Error(), "frobnicate") {
+		t.Errorf("unknown command: %v", err)
+	}
+}
+
+// TestMinGroupSizeRefused: k below 3 is refused before anything starts,
+// from a flag or from the environment.
+func TestMinGroupSizeRefused(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"tend", "up", "--min-group-size", "2"}, env(nil), &out, &out)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
+		t.Errorf("--min-group-size 2: %v", err)
+	}
+	err = run(t.Context(), []string{"tend", "process"}, env(map[string]string{"TEND_MIN_GROUP_SIZE": "1"}), &out, &out)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
+		t.Errorf("TEND_MIN_GROUP_SIZE=1: %v", err)
+	}
+}
+
+// TestUpServesAndDrains runs `tend up` as the command does, submits a
+// check-in, interrupts it, and expects a clean exit with the check-in stored.
+func TestUpServesAndDrains(t *testing.T) {
+	ch := testenv.ClickHouseConfig(t)
+	vars := map[string]string{
+		"TEND_DATA_DIR":                      t.TempDir(),
+		"TEND_NATS_LISTEN":                   "127.0.0.1:0",
+		"TEND_HTTP_ADDR":                     "127.0.0.1:0",
+		"TEND_METRICS_ADDR":                  "127.0.0.1:0",
+		"TEND_CLICKHOUSE_ADDR":               ch.Addr,
+		"TEND_CLICKHOUSE_DATABASE":           ch.Database,
+		"TEND_CLICKHOUSE_REPORTING_DATABASE": ch.ReportingDatabase,
+		"TEND_PSEUDONYM_KEY":                 testenv.TestKey,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), &stdout, &stderr) }()
+
+	ingestURL := regexp.MustCompile(`POST (http://\S+)/v1/checkins`)
+	var url string
+	testenv.Eventually(t, 30*time.Second, "tend up to print its ingest URL", func() bool {
+		if m := ingestURL.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			return true
+		}
+		return false
+	})
+	body := []byte(`{"id":"drain-1","clinic":"northside","team":"t1","clinician":"c-1","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[2]}`)
+	if status, resp, err := postJSON(ctx, url+"/v1/checkins", body); err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: %d %s %v", status, resp, err)
+	}
+	store := testenv.OpenStore(t, ch)
+	testenv.Eventually(t, 30*time.Second, "the check-in stored", func() bool {
+		return count(t, store, "SELECT count() FROM "+ch.Database+".checkins FINAL WHERE id = 'drain-1'") == 1
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("tend up exited with %v\n%s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("tend up did not stop after the interrupt")
+	}
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	ch := testenv.ClickHouseConfig(t)
+	args := []string{"tend", "migrate", "--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase}
+	var out bytes.Buffer
+	if err := run(t.Context(), args, env(nil), &out, &out); err != nil || !strings.Contains(out.String(), "applied migrations [1 2]") {
+		t.Fatalf("first migrate: %v %s", err, out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), args, env(nil), &out, &out); err != nil || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("second migrate: %v %s", err, out.String())
+	}
+}
