@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
@@ -213,4 +214,20 @@ func TestReportingOrderIndependent(t *testing.T) {
 		}
 		t.Fatalf("reporting has %d rows, want %d", len(got), len(want))
 	}
+}
+
+// TestRecomputationCoalesces sends a burst of 10,000 check-ins for one team:
+// the clinic is recomputed a handful of times, not once per check-in.
+func TestRecomputationCoalesces(t *testing.T) {
+	pl := startPipeline(t, trends.DefaultRules())
+	cs := testenv.Workforce{Clinics: 1, TeamsPerClinic: 1, MinTeam: 12, MaxTeam: 12, Weeks: 20, PerWeek: 80,
+		Instruments: []string{"miniz"}, Seed: 5}.CheckIns()
+	cs = cs[:10_000]
+	pl.publish(t, events(t, cs))
+	pl.settle(t)
+	recomputed := testutil.ToFloat64(pl.reporter.metrics.recomputed)
+	if recomputed < 1 || recomputed > 20 {
+		t.Errorf("clinic recomputed %v times for 10,000 check-ins, want between 1 and 20", recomputed)
+	}
+	t.Logf("10,000 check-ins, %v recomputations", recomputed)
 }
