@@ -135,13 +135,19 @@ func TestAlertsThroughPipeline(t *testing.T) {
 	for _, a := range alerts {
 		latest[a.Rule] = a.State
 	}
-	for rule, state := range latest {
-		want := 0.0
-		if state == "firing" {
-			want = 1
-		}
-		if got := testutil.ToFloat64(pl.reporter.metrics.alertActive.WithLabelValues("northside", "rising", rule)); got != want {
-			t.Errorf("tend_team_alert_active{rule=%s} = %v, want %v", rule, got, want)
+	// A reporter that never computed this clinic (another replica, or this one
+	// restarted) sets the gauge from the recorded alerts.
+	restarted := NewReporter(pl.store, pl.nats.JS, trends.DefaultConfig(), trends.DefaultRules(), WithReporterLogger(quiet))
+	restarted.reconcile(t.Context())
+	for name, r := range map[string]*Reporter{"computing": pl.reporter, "restarted": restarted} {
+		for rule, state := range latest {
+			want := 0.0
+			if state == "firing" {
+				want = 1
+			}
+			if got := testutil.ToFloat64(r.metrics.alertActive.WithLabelValues("northside", "rising", rule)); got != want {
+				t.Errorf("%s reporter: tend_team_alert_active{rule=%s} = %v, want %v", name, rule, got, want)
+			}
 		}
 	}
 

@@ -27,6 +27,7 @@ type ReportingStore interface {
 	Alerts(ctx context.Context, clinics []string) (map[string]trends.Transition, error)
 	RecordAlerts(ctx context.Context, fresh, retracted []trends.Transition, version uint64) error
 	StaleClinics(ctx context.Context) ([]string, error)
+	AlertStates(ctx context.Context) (map[trends.AlertKey]bool, error)
 }
 
 // Reporter keeps the reporting database in step with the stored check-ins.
@@ -40,7 +41,8 @@ type ReportingStore interface {
 // recomputed once per pass rather than once per check-in. Marks live in
 // memory; a crash loses them, so the Reporter also recomputes every clinic
 // whose check-ins are newer than its metrics (StaleClinics) at start and
-// every ReconcileEvery.
+// every ReconcileEvery; then too it sets the alert gauge from the recorded
+// alerts, so that every replica, restarted or not, shows every team's state.
 type Reporter struct {
 	store   ReportingStore
 	js      jetstream.JetStream
@@ -196,7 +198,8 @@ func (r *Reporter) done() {
 	}
 }
 
-// reconcile marks clinics whose metrics are older than their check-ins.
+// reconcile marks clinics whose metrics are older than their check-ins and
+// refreshes the alert gauge from the recorded alerts.
 func (r *Reporter) reconcile(ctx context.Context) {
 	stale, err := r.store.StaleClinics(ctx)
 	if err != nil {
@@ -206,6 +209,23 @@ func (r *Reporter) reconcile(ctx context.Context) {
 	if len(stale) > 0 {
 		r.log.Info("recomputing clinics whose metrics are older than their check-ins", "clinics", len(stale))
 		r.Mark(stale...)
+	}
+	states, err := r.store.AlertStates(ctx)
+	if err != nil {
+		r.log.Warn("read alert states", "err", err)
+		return
+	}
+	r.setGauges(states)
+}
+
+// setGauges sets tend_team_alert_active for each (clinic, team, rule).
+func (r *Reporter) setGauges(states map[trends.AlertKey]bool) {
+	for key, active := range states {
+		v := 0.0
+		if active {
+			v = 1
+		}
+		r.metrics.alertActive.WithLabelValues(key.Clinic, key.Team, key.Rule).Set(v)
 	}
 }
 
@@ -237,13 +257,7 @@ func (r *Reporter) recomputeChunk(ctx context.Context, clinics []string) error {
 	if err := r.recordAlerts(ctx, clinics, transitions, version); err != nil {
 		return err
 	}
-	for key, active := range trends.Active(transitions) {
-		v := 0.0
-		if active {
-			v = 1
-		}
-		r.metrics.alertActive.WithLabelValues(key.Clinic, key.Team, key.Rule).Set(v)
-	}
+	r.setGauges(trends.Active(transitions))
 	r.metrics.recomputed.Add(float64(len(clinics)))
 	r.metrics.seconds.Observe(time.Since(start).Seconds())
 	r.log.Debug("team metrics recomputed", "clinics", len(clinics), "observations", len(obs), "rows", len(rows), "took", time.Since(start))

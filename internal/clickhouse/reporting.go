@@ -132,6 +132,27 @@ func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends
 	return out, rows.Err()
 }
 
+// AlertStates returns, per (clinic, team, rule) that ever transitioned,
+// whether its latest recorded transition is a firing one.
+func (s *Store) AlertStates(ctx context.Context) (map[trends.AlertKey]bool, error) {
+	rows, err := s.conn.Query(ctx, "SELECT clinic, team, rule, argMax(toString(state), week) FROM "+
+		s.cfg.ReportingDatabase+".alerts FINAL WHERE retracted = 0 GROUP BY clinic, team, rule")
+	if err != nil {
+		return nil, fmt.Errorf("read alert states: %w", err)
+	}
+	defer rows.Close()
+	out := map[trends.AlertKey]bool{}
+	for rows.Next() {
+		var k trends.AlertKey
+		var state string
+		if err := rows.Scan(&k.Clinic, &k.Team, &k.Rule, &state); err != nil {
+			return nil, fmt.Errorf("read alert states: %w", err)
+		}
+		out[k] = state == trends.StateFiring
+	}
+	return out, rows.Err()
+}
+
 // RecordAlerts records new alert transitions and marks retracted ones, all
 // with version; readers use FINAL.
 func (s *Store) RecordAlerts(ctx context.Context, fresh, retracted []trends.Transition, version uint64) error {
