@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
-	"github.com/tendhq/tend/internal/testenv"
 	"github.com/tendhq/tend/internal/trends"
 )
 
@@ -29,7 +29,7 @@ func weekly(rng *rand.Rand, clinic, team string, clinicians, weeks int, start ti
 				Clinician:   fmt.Sprintf("%s-%d", team, c),
 				SubmittedAt: start.Add(time.Duration(w)*7*24*time.Hour + time.Duration(c)*time.Hour),
 				Instrument:  "proqol5",
-				Answers:     testenv.Answers(rng, "proqol5", strain(w)+rng.NormFloat64()*0.03),
+				Answers:     simulate.Answers(rng, "proqol5", strain(w)+rng.NormFloat64()*0.03),
 			})
 		}
 	}

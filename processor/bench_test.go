@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 	"github.com/tendhq/tend/internal/trends"
@@ -18,7 +19,7 @@ import (
 //
 //	make bench  (or: go test -run '^$' -bench BurstToReporting -benchtime 1x ./processor/)
 func BenchmarkBurstToReporting(b *testing.B) {
-	cs := testenv.Workforce{Clinics: 200, TeamsPerClinic: 10, MinTeam: 25, MaxTeam: 25, Weeks: 3, PerWeek: 1,
+	cs := simulate.Workforce{Clinics: 200, TeamsPerClinic: 10, MinTeam: 25, MaxTeam: 25, Weeks: 3, PerWeek: 1,
 		Instruments: []string{"proqol5", "miniz"}, Deteriorating: 0.2, Seed: 9}.CheckIns()
 	rng := rand.New(rand.NewPCG(9, 9))
 	rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })

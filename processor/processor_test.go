@@ -232,3 +232,24 @@ func TestPoisonMessages(t *testing.T) {
 func containsFold(s, substr string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(substr))
 }
+
+// TestTwoReplicas runs two processors on one durable consumer, as a scaled-out
+// deployment does: they share the work, and every check-in counts once.
+func TestTwoReplicas(t *testing.T) {
+	n := testenv.StartNATS(t)
+	store := testenv.ClickHouse(t)
+	var replicas []*Processor
+	for range 2 {
+		_, js := testenv.Connect(t, n.Server.ClientURL())
+		p := New(js, store, WithBatch(100, 20*time.Millisecond), WithLogger(quiet))
+		runProcessor(t, p)
+		replicas = append(replicas, p)
+	}
+	publishEvents(t, n.JS, 4000, 12)
+	assertExactlyOnce(t, n.JS, store, 4000)
+	for i, p := range replicas {
+		if got := testutil.ToFloat64(p.metrics.stored); got == 0 {
+			t.Errorf("replica %d stored nothing: the work was not shared", i)
+		}
+	}
+}

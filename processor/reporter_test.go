@@ -16,6 +16,7 @@ import (
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 	"github.com/tendhq/tend/internal/trends"
@@ -162,7 +163,7 @@ func TestReportingOrderIndependent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50,000 check-ins through two pipelines")
 	}
-	cs := testenv.Workforce{Clinics: 6, TeamsPerClinic: 6, MinTeam: 3, MaxTeam: 15, Weeks: 26, PerWeek: 13,
+	cs := simulate.Workforce{Clinics: 6, TeamsPerClinic: 6, MinTeam: 3, MaxTeam: 15, Weeks: 26, PerWeek: 13,
 		Deteriorating: 0.3, Seed: 42}.CheckIns()
 	cs = cs[:min(len(cs), 50_000)]
 	t.Logf("%d check-ins", len(cs))
@@ -220,7 +221,7 @@ func TestReportingOrderIndependent(t *testing.T) {
 // the clinic is recomputed a handful of times, not once per check-in.
 func TestRecomputationCoalesces(t *testing.T) {
 	pl := startPipeline(t, trends.DefaultRules())
-	cs := testenv.Workforce{Clinics: 1, TeamsPerClinic: 1, MinTeam: 12, MaxTeam: 12, Weeks: 20, PerWeek: 80,
+	cs := simulate.Workforce{Clinics: 1, TeamsPerClinic: 1, MinTeam: 12, MaxTeam: 12, Weeks: 20, PerWeek: 80,
 		Instruments: []string{"miniz"}, Seed: 5}.CheckIns()
 	cs = cs[:10_000]
 	pl.publish(t, events(t, cs))

@@ -5,54 +5,74 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
-	"github.com/tendhq/tend/internal/checkin"
-	"github.com/tendhq/tend/internal/instrument"
+	"github.com/tendhq/tend/internal/simulate"
 )
 
-// sendDemoCheckins submits a small, fixed set of check-ins through the real
-// ingest path so a newcomer sees rows land: two clinics, two teams each, six
-// clinicians per team, one check-in per instrument each.
-func sendDemoCheckins(ctx context.Context, ingestURL string, stdout io.Writer) error {
-	rng := rand.New(rand.NewPCG(2026, 11))
-	now := time.Now().UTC().Truncate(time.Second)
-	sent := 0
-	for _, clinic := range []string{"northside", "riverside"} {
-		for _, team := range []string{"trauma-outpatient", "child-family"} {
-			for c := 1; c <= 6; c++ {
-				for _, name := range instrument.Names() {
-					in, _ := instrument.Lookup(name)
-					answers := make([]int, in.Items)
-					for i := range answers {
-						answers[i] = in.Allowed[rng.IntN(len(in.Allowed))]
-					}
-					body, err := json.Marshal(checkin.CheckIn{
-						ID:          fmt.Sprintf("demo-%s-%s-%d-%s", clinic, team, c, name),
-						Clinic:      clinic,
-						Team:        team,
-						Clinician:   fmt.Sprintf("demo-clinician-%d", c),
-						SubmittedAt: now,
-						Instrument:  name,
-						Answers:     answers,
-					})
-					if err != nil {
-						return err
-					}
-					status, resp, err := postJSON(ctx, ingestURL+"/v1/checkins", body)
-					if err != nil {
-						return err
-					}
-					if status != http.StatusAccepted {
-						return fmt.Errorf("demo check-in refused: HTTP %d: %s", status, resp)
-					}
-					sent++
-				}
-			}
+// demoEvery is how often the demo submits a check-in once the history is in.
+const demoEvery = 2 * time.Second
+
+// runDemo shows tend working on realistic data, through the real ingest
+// path: twelve weeks of history for two clinics (one team in three
+// deteriorating, so alerts fire) posted to the batch endpoint, then a
+// check-in every two seconds until ctx ends. Re-running it the same day
+// sends the same history, which the pipeline counts once.
+func runDemo(ctx context.Context, ingestURL string, stdout io.Writer, log *slog.Logger) error {
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	history := simulate.Workforce{
+		Clinics: 2, ClinicNames: []string{"northside", "riverside"},
+		TeamsPerClinic: 3, TeamNames: []string{"trauma-outpatient", "child-family", "crisis"},
+		MinTeam: 4, MaxTeam: 10, Weeks: 12, PerWeek: 2,
+		Instruments:   []string{"proqol5", "scssf", "miniz"},
+		Deteriorating: 0.34, Seed: 2026, End: today,
+	}.CheckIns()
+	for chunk := range slices.Chunk(history, 500) {
+		body, err := json.Marshal(chunk)
+		if err != nil {
+			return err
+		}
+		status, resp, err := postJSON(ctx, ingestURL+"/v1/checkins/batch", body)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("demo batch refused: HTTP %d: %s", status, resp)
 		}
 	}
-	fmt.Fprintf(stdout, "demo: sent %d check-ins through %s/v1/checkins; they are in ClickHouse within a second (query above).\n", sent, ingestURL)
-	return nil
+	fmt.Fprintf(stdout, "demo: sent %d check-ins (12 weeks, 2 clinics, 6 teams) to %s/v1/checkins/batch; a new one follows every %s.\n",
+		len(history), ingestURL, demoEvery)
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	tick := time.NewTicker(demoEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		c := history[rng.IntN(len(history))]
+		c.ID, c.SubmittedAt = "", time.Now().UTC()
+		c.Answers = simulate.Answers(rng, c.Instrument, 0.2+0.4*rng.Float64())
+		body, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		status, resp, err := postJSON(ctx, ingestURL+"/v1/checkins", body)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			log.Warn("demo check-in", "err", err)
+		case status != http.StatusAccepted:
+			log.Warn("demo check-in refused", "status", status, "body", string(resp))
+		default:
+			log.Debug("demo check-in accepted", "clinic", c.Clinic, "team", c.Team)
+		}
+	}
 }

@@ -71,12 +71,17 @@ func runServe(ctx context.Context, r role, args []string, getenv func(string) st
 		return errors.Join(err, m.Close())
 	}
 	m.printWhereToLook(stdout)
-	if cfg.Demo {
-		if err := sendDemoCheckins(ctx, m.IngestURL(), stdout); err != nil {
-			log.Error("demo check-ins", "err", err)
+	demoDone := make(chan struct{})
+	go func() {
+		defer close(demoDone)
+		if cfg.Demo && m.Role.ingest {
+			if err := runDemo(ctx, m.IngestURL(), stdout, log); err != nil {
+				log.Error("demo", "err", err)
+			}
 		}
-	}
+	}()
 	<-ctx.Done()
+	<-demoDone
 	log.Info("shutting down: draining requests and the batch in hand")
 	return m.Close()
 }
@@ -372,7 +377,9 @@ func (m *Main) printWhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "  metrics:    %s\n", m.MetricsURL())
 	cfg := m.store.Config()
 	_, port, _ := net.SplitHostPort(cfg.Addr)
-	fmt.Fprintf(&b, "  ClickHouse: clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
+	fmt.Fprintf(&b, "  check-ins:  clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
+	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, week, score, suppressed, respondents, round(mean, 1), round(share_high, 2) FROM %s.team_weekly FINAL WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, week, score\"\n", port, cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "  alerts:     nats --server %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts FINAL\n", m.NATSURL(), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
 	fmt.Fprint(w, b.String())
 }

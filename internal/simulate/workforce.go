@@ -1,4 +1,8 @@
-package testenv
+// Package simulate makes realistic synthetic check-ins: clinics, teams of
+// clinicians checking in week after week with answers that follow their
+// team's strain, some teams deteriorating. The demo of `tend up --demo`, the
+// tests and the benchmarks share it.
+package simulate
 
 import (
 	"fmt"
@@ -9,13 +13,14 @@ import (
 	"github.com/tendhq/tend/internal/instrument"
 )
 
-// Workforce describes synthetic clinics for tests and benchmarks: teams of
-// clinicians who check in every week with answers that follow their team's
-// strain, some teams deteriorating. The same Workforce gives the same
+// Workforce describes synthetic clinics. The same Workforce gives the same
 // check-ins.
 type Workforce struct {
 	Clinics        int
 	TeamsPerClinic int
+	// ClinicNames and TeamNames name clinics and teams in order; past the
+	// names given they are clinic-NN and team-NN.
+	ClinicNames, TeamNames []string
 	// MinTeam and MaxTeam bound the clinicians per team.
 	MinTeam, MaxTeam int
 	Weeks            int
@@ -63,9 +68,9 @@ func (w Workforce) CheckIns() []checkin.CheckIn {
 						name := insts[rng.IntN(len(insts))]
 						at := start.Add(time.Duration(week)*7*24*time.Hour + time.Duration(rng.IntN(7*24*3600))*time.Second)
 						out = append(out, checkin.CheckIn{
-							ID:          fmt.Sprintf("w%d-%d-%d-%d-%d-%d", w.Seed, c, t, week, clin, k),
-							Clinic:      fmt.Sprintf("clinic-%02d", c),
-							Team:        fmt.Sprintf("team-%02d", t),
+							ID:          fmt.Sprintf("w%d-%s-%d-%d-%d-%d-%d", w.Seed, end.Format("20060102"), c, t, week, clin, k),
+							Clinic:      nameAt(w.ClinicNames, "clinic", c),
+							Team:        nameAt(w.TeamNames, "team", t),
 							Clinician:   fmt.Sprintf("c%02d-%02d-%03d", c, t, clin),
 							SubmittedAt: at,
 							Instrument:  name,
@@ -77,4 +82,12 @@ func (w Workforce) CheckIns() []checkin.CheckIn {
 		}
 	}
 	return out
+}
+
+// nameAt is names[i], or prefix-NN past the names given.
+func nameAt(names []string, prefix string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("%s-%02d", prefix, i)
 }
