@@ -7,6 +7,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/checkins", s.instrument("checkin", s.handleCheckin()))
 	mux.Handle("POST /v1/checkins/batch", s.instrument("batch", s.handleBatch()))
+	mux.Handle("GET /v1/instruments", handleInstruments())
+	mux.Handle("GET /{$}", handlePage())
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	return mux

@@ -7,6 +7,7 @@ package instrument
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -22,12 +23,17 @@ const (
 
 // Instrument is one validated questionnaire and its published scoring key.
 type Instrument struct {
-	Name     string   // "proqol5"
-	Title    string   // human title
-	Citation string   // credit line or citation the terms of use ask for
-	Items    int      // number of answers
-	Allowed  []int    // allowed answer values, ascending
-	Scores   []string // names of the scores it produces, in stable order
+	Name     string // "proqol5"
+	Title    string // human title
+	Citation string // credit line or citation the terms of use ask for
+	Items    int    // number of answers
+	Allowed  []int  // allowed answer values, ascending
+	// Anchors are the response labels of the published form, by answer value;
+	// values the form leaves unlabelled have none. Item wording itself is
+	// not reproduced: the forms' terms forbid changing it, so tend shows item
+	// numbers with these anchors and the citation.
+	Anchors map[int]string
+	Scores  []string // names of the scores it produces, in stable order
 
 	// reverseFrom turns an answer a into its reverse-scored value reverseFrom − a:
 	// 6 on the 1–5 scales (1↔5, 2↔4, 3 stays), 100 on the CBI's 0–100 item scores.
@@ -113,6 +119,7 @@ func Lookup(name string) (*Instrument, bool) {
 	c := *in
 	c.Allowed = slices.Clone(in.Allowed)
 	c.Scores = slices.Clone(in.Scores)
+	c.Anchors = maps.Clone(in.Anchors)
 	return &c, true
 }
 

@@ -25,6 +25,7 @@ var proqol5 = Instrument{
 	Citation:    "Stamm, B.H. (2010). The Concise ProQOL Manual, 2nd ed. — ProQOL 5, www.proqol.org",
 	Items:       30,
 	Allowed:     []int{1, 2, 3, 4, 5},
+	Anchors:     map[int]string{1: "Never", 2: "Rarely", 3: "Sometimes", 4: "Often", 5: "Very Often"},
 	reverseFrom: 6,
 	defs: []scoreDef{
 		{
@@ -85,6 +86,7 @@ var scssf = Instrument{
 	Citation:    "Raes, F., Pommier, E., Neff, K.D., & Van Gucht, D. (2011). Construction and factorial validation of a short form of the Self-Compassion Scale. Clinical Psychology & Psychotherapy, 18, 250–255.",
 	Items:       12,
 	Allowed:     []int{1, 2, 3, 4, 5},
+	Anchors:     map[int]string{1: "Almost never", 5: "Almost always"},
 	reverseFrom: 6,
 	defs: []scoreDef{
 		{
@@ -119,11 +121,15 @@ var cbiBands = &cutoffs{moderateFrom: 25, highFrom: 50}
 // Copenhagen Burnout Inventory: A new tool for the assessment of burnout. Work &
 // Stress, 19(3), 192–207. Free to use with that citation.
 var cbi = Instrument{
-	Name:        "cbi",
-	Title:       "Copenhagen Burnout Inventory (CBI)",
-	Citation:    "Kristensen, T.S., Borritz, M., Villadsen, E., & Christensen, K.B. (2005). The Copenhagen Burnout Inventory: A new tool for the assessment of burnout. Work & Stress, 19(3), 192–207.",
-	Items:       19,
-	Allowed:     []int{0, 25, 50, 75, 100},
+	Name:     "cbi",
+	Title:    "Copenhagen Burnout Inventory (CBI)",
+	Citation: "Kristensen, T.S., Borritz, M., Villadsen, E., & Christensen, K.B. (2005). The Copenhagen Burnout Inventory: A new tool for the assessment of burnout. Work & Stress, 19(3), 192–207.",
+	Items:    19,
+	Allowed:  []int{0, 25, 50, 75, 100},
+	Anchors: map[int]string{
+		100: "Always / To a very high degree", 75: "Often / To a high degree", 50: "Sometimes / Somewhat",
+		25: "Seldom / To a low degree", 0: "Never, almost never / To a very low degree",
+	},
 	reverseFrom: 100,
 	defs: []scoreDef{
 		{
@@ -156,6 +162,11 @@ var miniz = Instrument{
 	Citation: "Mini-Z burnout item, M. Linzer, Hennepin Healthcare. Free for research, programme evaluation and education; commercial use requires the authors' permission.",
 	Items:    1,
 	Allowed:  []int{1, 2, 3, 4, 5},
+	Anchors: map[int]string{
+		1: "I enjoy my work. I have no symptoms of burnout.",
+		3: "I am definitely burning out and have one or more symptoms of burnout, such as physical and emotional exhaustion.",
+		5: "I feel completely burned out and often wonder if I can go on. I am at the point where I may need some changes or may need to seek some sort of help.",
+	},
 	defs: []scoreDef{
 		{
 			name: "burnout_level", items: []int{1},
