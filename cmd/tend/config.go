@@ -139,7 +139,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	if r.embedNATS {
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
-		fs.BoolVar(&c.Demo, "demo", false, "generate a pseudonym key under --data-dir if none is configured, and send a few demo check-ins")
+		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s")
 	}
 	if r.natsClient {
 		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
