@@ -153,7 +153,11 @@ func (m *Main) openNATS(ctx context.Context) error {
 		nats.Name("tend-"+m.Role.name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { m.Log.Warn("nats disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				m.Log.Warn("nats disconnected", "err", err)
+			}
+		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { m.Log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
 	)
 	if err != nil {

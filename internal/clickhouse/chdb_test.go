@@ -36,6 +36,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/instrument"
 )
 
 // chdbLibInRepo is where scripts/chdb installs the library, relative to
@@ -476,4 +478,45 @@ func (b *chdbLockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestReportingQueriesOnCurrentClickHouse runs the reporting reads — with a
+// clinic set bound the way clickhouse-go binds it — and the reporting
+// writes' column lists on ClickHouse 26, as the pipeline tests run them on
+// 18.16.
+func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
+	s := newCHDB(t)
+	cfg := Config{}.withDefaults()
+	migrateCHDB(t, s, cfg)
+	db, rep := cfg.Database, cfg.ReportingDatabase
+	// Six check-ins of three clinicians in one week: each clinician's later
+	// one (numbers 3, 4, 5) is their vote.
+	execCHDB(t, s, "INSERT INTO "+db+".checkins (id, clinic, team, clinician, instrument, submitted_at, received_at, stored_at, answers, burnout) "+
+		"SELECT concat('c', toString(number)), 'clinic-a', 'team-1', concat('p', toString(number % 3)), 'proqol5', "+
+		"toDateTime('2024-02-05 10:00:00', 'UTC') + number * 3600, now(), now(), [1], toFloat64(20 + number) FROM numbers(6)")
+	execCHDB(t, s, "INSERT INTO "+rep+".team_weekly ("+teamWeeklyColumns+") SELECT 'clinic-a', 'team-1', toDate('2024-02-05'), 'burnout', "+
+		"0, toUInt32(3), 24.0, 0.8, 0.0, 24.0, NULL, NULL, NULL, NULL, 1.0, toUInt64(1)")
+	execCHDB(t, s, "INSERT INTO "+rep+".alerts ("+alertColumns+") SELECT 'a1', 'clinic-a', 'team-1', 'burnout_rising', "+
+		"toDate('2024-02-05'), 'firing', ['ewma'], [1.5], 0, now(), toUInt64(1)")
+
+	bind := func(sql string) string { return strings.Replace(sql, "?", "('clinic-a')", 1) }
+	burnout := 5 + slices.Index(instrument.ScoreNames(), "burnout")
+	var votes []string
+	for _, row := range queryCHDB(t, s, bind(observationsSQL(cfg))+" ORDER BY clinician") {
+		votes = append(votes, strings.Join([]string{row[2], row[3], row[4], row[burnout]}, " "))
+	}
+	if want := []string{"p0 2024-02-05 proqol5 23", "p1 2024-02-05 proqol5 24", "p2 2024-02-05 proqol5 25"}; !slices.Equal(votes, want) {
+		t.Errorf("observations = %q, want %q", votes, want)
+	}
+	if got := queryCHDB(t, s, bind(alertsSQL(cfg))); len(got) != 1 || got[0][0] != "a1" || got[0][5] != "firing" {
+		t.Errorf("alerts = %q", got)
+	}
+	if got := queryCHDB(t, s, alertStatesSQL(cfg)); len(got) != 1 || got[0][3] != "firing" {
+		t.Errorf("alert states = %q", got)
+	}
+	for _, sql := range []string{storedPerClinicSQL(cfg), computedPerClinicSQL(cfg)} {
+		if got := queryCHDB(t, s, sql); len(got) != 1 || got[0][0] != "clinic-a" {
+			t.Errorf("%s = %q", sql, got)
+		}
+	}
 }

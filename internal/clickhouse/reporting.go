@@ -14,6 +14,18 @@ import (
 	"github.com/tendhq/tend/internal/trends"
 )
 
+// observationsSQL reads one vote per clinician, week and instrument of the
+// clinics bound to its one parameter (a set).
+func observationsSQL(cfg Config) string {
+	names := instrument.ScoreNames()
+	latest := make([]string, len(names))
+	for i, n := range names {
+		latest[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
+	}
+	return "SELECT clinic, team, clinician, toMonday(submitted_at) AS week, instrument, " + strings.Join(latest, ", ") +
+		" FROM " + cfg.Database + ".checkins FINAL WHERE clinic IN ? GROUP BY clinic, team, clinician, week, instrument"
+}
+
 // Observations reads the complete history of clinics as team metrics count
 // it: one vote per clinician, week (Monday, UTC) and instrument — the
 // clinician's latest check-in of that instrument that week, ties broken by id
@@ -23,12 +35,7 @@ func (s *Store) Observations(ctx context.Context, clinics []string) ([]trends.Ob
 		return nil, nil
 	}
 	names := instrument.ScoreNames()
-	latest := make([]string, len(names))
-	for i, n := range names {
-		latest[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
-	}
-	q := "SELECT clinic, team, clinician, toMonday(submitted_at) AS week, instrument, " + strings.Join(latest, ", ") +
-		" FROM " + s.cfg.Database + ".checkins FINAL WHERE clinic IN ? GROUP BY clinic, team, clinician, week, instrument"
+	q := observationsSQL(s.cfg)
 	rows, err := s.conn.Query(ctx, q, set(clinics))
 	if err != nil {
 		return nil, fmt.Errorf("read observations: %w", err)
@@ -102,6 +109,12 @@ func (s *Store) WriteTeamWeekly(ctx context.Context, rows []trends.Row, version 
 	return nil
 }
 
+// alertsSQL reads the recorded, unretracted transitions of a set of clinics.
+func alertsSQL(cfg Config) string {
+	return "SELECT id, clinic, team, rule, week, toString(state), value_names, value_values FROM " +
+		cfg.ReportingDatabase + ".alerts FINAL WHERE clinic IN ? AND retracted = 0"
+}
+
 // Alerts returns the alert transitions recorded and not retracted for
 // clinics, by id.
 func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends.Transition, error) {
@@ -109,8 +122,7 @@ func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends
 	if len(clinics) == 0 {
 		return out, nil
 	}
-	rows, err := s.conn.Query(ctx, "SELECT id, clinic, team, rule, week, toString(state), value_names, value_values FROM "+
-		s.cfg.ReportingDatabase+".alerts FINAL WHERE clinic IN ? AND retracted = 0", set(clinics))
+	rows, err := s.conn.Query(ctx, alertsSQL(s.cfg), set(clinics))
 	if err != nil {
 		return nil, fmt.Errorf("read alerts: %w", err)
 	}
@@ -132,11 +144,16 @@ func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends
 	return out, rows.Err()
 }
 
+// alertStatesSQL reads the latest recorded state of every alert.
+func alertStatesSQL(cfg Config) string {
+	return "SELECT clinic, team, rule, argMax(toString(state), week) FROM " +
+		cfg.ReportingDatabase + ".alerts FINAL WHERE retracted = 0 GROUP BY clinic, team, rule"
+}
+
 // AlertStates returns, per (clinic, team, rule) that ever transitioned,
 // whether its latest recorded transition is a firing one.
 func (s *Store) AlertStates(ctx context.Context) (map[trends.AlertKey]bool, error) {
-	rows, err := s.conn.Query(ctx, "SELECT clinic, team, rule, argMax(toString(state), week) FROM "+
-		s.cfg.ReportingDatabase+".alerts FINAL WHERE retracted = 0 GROUP BY clinic, team, rule")
+	rows, err := s.conn.Query(ctx, alertStatesSQL(s.cfg))
 	if err != nil {
 		return nil, fmt.Errorf("read alert states: %w", err)
 	}
@@ -153,13 +170,16 @@ func (s *Store) AlertStates(ctx context.Context) (map[trends.AlertKey]bool, erro
 	return out, rows.Err()
 }
 
+// alertColumns are the columns RecordAlerts writes.
+const alertColumns = "id, clinic, team, rule, week, state, value_names, value_values, retracted, recorded_at, version"
+
 // RecordAlerts records new alert transitions and marks retracted ones, all
 // with version; readers use FINAL.
 func (s *Store) RecordAlerts(ctx context.Context, fresh, retracted []trends.Transition, version uint64) error {
 	if len(fresh)+len(retracted) == 0 {
 		return nil
 	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".alerts (id, clinic, team, rule, week, state, value_names, value_values, retracted, recorded_at, version)")
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".alerts ("+alertColumns+")")
 	if err != nil {
 		return fmt.Errorf("record alerts: %w", err)
 	}
@@ -183,17 +203,28 @@ func (s *Store) RecordAlerts(ctx context.Context, fresh, retracted []trends.Tran
 	return nil
 }
 
+// storedPerClinicSQL reads when each clinic last stored a check-in, in
+// nanoseconds like team_weekly's version.
+func storedPerClinicSQL(cfg Config) string {
+	return "SELECT clinic, toUInt64(max(stored_at)) * 1000000000 FROM " + cfg.Database + ".checkins GROUP BY clinic"
+}
+
+// computedPerClinicSQL reads when each clinic's metrics were last computed.
+func computedPerClinicSQL(cfg Config) string {
+	return "SELECT clinic, max(version) FROM " + cfg.ReportingDatabase + ".team_weekly GROUP BY clinic"
+}
+
 // StaleClinics lists clinics with check-ins stored after their team metrics
 // were last computed, or never computed: what a crash between ack and
 // recomputation left behind. stored_at has whole seconds, versions
 // nanoseconds: a clinic computed less than a second after its last store
 // counts as stale, which costs at most one extra recomputation.
 func (s *Store) StaleClinics(ctx context.Context) ([]string, error) {
-	stored, err := s.maxPerClinic(ctx, "SELECT clinic, toUInt64(max(stored_at)) * 1000000000 FROM "+s.cfg.Database+".checkins GROUP BY clinic")
+	stored, err := s.maxPerClinic(ctx, storedPerClinicSQL(s.cfg))
 	if err != nil {
 		return nil, fmt.Errorf("find stale clinics: %w", err)
 	}
-	computed, err := s.maxPerClinic(ctx, "SELECT clinic, max(version) FROM "+s.cfg.ReportingDatabase+".team_weekly GROUP BY clinic")
+	computed, err := s.maxPerClinic(ctx, computedPerClinicSQL(s.cfg))
 	if err != nil {
 		return nil, fmt.Errorf("find stale clinics: %w", err)
 	}
