@@ -141,7 +141,7 @@ func (m *Main) openStore(ctx context.Context) error {
 func (m *Main) openNATS(ctx context.Context) error {
 	url := m.Config.NATSURL
 	if m.Role.embedNATS {
-		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen})
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,8 @@ type ServerConfig struct {
 	// Listen is host:port for clients (the nats CLI, other tend processes);
 	// port 0 picks a free one.
 	Listen string
+	// Log receives the server's warnings and errors (default: discarded).
+	Log *slog.Logger
 }
 
 // RunServer starts an embedded NATS server with JetStream and waits until it
@@ -47,10 +50,24 @@ func RunServer(cfg ServerConfig) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nats server: %w", err)
 	}
+	if cfg.Log != nil {
+		ns.SetLoggerV2(serverLog{cfg.Log.With("component", "nats-server")}, false, false, false)
+	}
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		ns.Shutdown()
-		return nil, fmt.Errorf("nats server on %s: not ready after 10s", cfg.Listen)
+		return nil, fmt.Errorf("nats server on %s: not ready after 10s (is the port in use? see the log above)", cfg.Listen)
 	}
 	return ns, nil
 }
+
+// serverLog routes the embedded server's log lines to slog, so that an
+// operator sees why it failed (a port in use, a full disk) in tend's log.
+type serverLog struct{ log *slog.Logger }
+
+func (l serverLog) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLog) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l serverLog) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l serverLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l serverLog) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLog) Tracef(format string, v ...any)  {}
