@@ -15,6 +15,7 @@ import (
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -85,7 +86,9 @@ func TestEndToEnd(t *testing.T) {
 	for _, c := range sent {
 		want[c.ID] = c
 	}
-	rows, err := store.Conn().Query(t.Context(), "SELECT id, clinic, team, clinician, instrument, submitted_at, answers, sessions, sleep_hours FROM "+m.Config.ClickHouse.Database+".checkins FINAL")
+	scoreNames := instrument.ScoreNames()
+	rows, err := store.Conn().Query(t.Context(), "SELECT id, clinic, team, clinician, instrument, submitted_at, answers, sessions, sleep_hours, "+
+		strings.Join(scoreNames, ", ")+" FROM "+m.Config.ClickHouse.Database+".checkins FINAL")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +101,13 @@ func TestEndToEnd(t *testing.T) {
 			answers                           []uint8
 			sessions                          *uint16
 			sleep                             *float32
+			scores                            = make([]*float64, len(scoreNames))
 		)
-		if err := rows.Scan(&id, &clinic, &team, &clinician, &inst, &at, &answers, &sessions, &sleep); err != nil {
+		dest := []any{&id, &clinic, &team, &clinician, &inst, &at, &answers, &sessions, &sleep}
+		for i := range scores {
+			dest = append(dest, &scores[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
 		seen++
@@ -112,6 +120,17 @@ func TestEndToEnd(t *testing.T) {
 		exp := fmt.Sprint(c.Clinic, c.Team, p.Pseudonym(c.Clinic, c.Clinician), c.Instrument, c.SubmittedAt, toUint8(c.Answers), *c.Context.Sessions, float32(*c.Context.SleepHours))
 		if got != exp {
 			t.Errorf("row %s:\n got %s\nwant %s", id, got, exp)
+		}
+		// Every score of its instrument stored next to it, the others NULL.
+		res, err := instrument.Score(c.Instrument, c.Answers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, name := range scoreNames {
+			want, ok := res.Scores[name]
+			if ok != (scores[i] != nil) || ok && *scores[i] != want {
+				t.Errorf("row %s: %s = %s, want %v (stored: %v)", id, name, fmtScore(scores[i]), want, ok)
+			}
 		}
 	}
 	if seen != 1000 {
@@ -156,6 +175,13 @@ func count(t *testing.T, store *clickhouse.Store, query string) uint64 {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+func fmtScore(v *float64) string {
+	if v == nil {
+		return "NULL"
+	}
+	return fmt.Sprint(*v)
 }
 
 func toUint8(a []int) []uint8 {
