@@ -229,6 +229,14 @@ func (r *Reporter) setGauges(states map[trends.AlertKey]bool) {
 	}
 }
 
+// Recompute rebuilds the team metrics and alerts of clinics now, for
+// changes the processor does not see (an erasure).
+func (r *Reporter) Recompute(ctx context.Context, clinics ...string) error {
+	clinics = slices.Clone(clinics)
+	slices.Sort(clinics)
+	return r.recompute(ctx, slices.Compact(clinics))
+}
+
 // recompute rebuilds the metrics and alerts of clinics, chunk by chunk.
 func (r *Reporter) recompute(ctx context.Context, clinics []string) error {
 	for start := 0; start < len(clinics); start += r.chunk {

@@ -47,6 +47,8 @@ Commands:
   process   the processor alone, against TEND_NATS_URL
   migrate   apply the ClickHouse schema (idempotent) and exit
   checkin   submit one check-in (JSON from a file or stdin) to an ingest URL
+  erase     erase one clinician's check-ins (right to erasure) and recompute
+            their clinic's team metrics
 
 Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 --data-dir as TEND_DATA_DIR. Run 'tend <command> --help' for its flags.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "checkin":
 		return runCheckin(ctx, rest, getenv, os.Stdin, stdout, stderr)
+	case "erase":
+		return runErase(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

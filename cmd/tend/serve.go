@@ -208,26 +208,36 @@ func (m *Main) startIngest() error {
 // pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
 // --demo and neither configured, it creates one under the data dir.
 func (m *Main) pseudonymKey() ([]byte, error) {
+	key, err := configuredKey(m.Config)
+	if key != nil || err != nil || !m.Config.Demo {
+		return key, err
+	}
+	path := filepath.Join(m.Config.DataDir, "pseudonym.key")
+	key, created, err := checkin.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		m.Log.Warn("demo mode: generated a pseudonym key; a real deployment provisions its own and keeps it", "file", path)
+	} else {
+		m.Log.Info("demo mode: using the pseudonym key", "file", path)
+	}
+	return key, nil
+}
+
+// configuredKey reads the pseudonym key from TEND_PSEUDONYM_KEY or its file.
+// It fails when neither is set, unless c.Demo (then it returns nil, nil).
+func configuredKey(c Config) ([]byte, error) {
 	switch {
-	case m.Config.PseudonymKey != "":
-		if len(m.Config.PseudonymKey) < checkin.MinKeyBytes {
+	case c.PseudonymKey != "":
+		if len(c.PseudonymKey) < checkin.MinKeyBytes {
 			return nil, fmt.Errorf("TEND_PSEUDONYM_KEY: need at least %d bytes", checkin.MinKeyBytes)
 		}
-		return []byte(m.Config.PseudonymKey), nil
-	case m.Config.PseudonymKeyFile != "":
-		return checkin.LoadKey(m.Config.PseudonymKeyFile)
-	case m.Config.Demo:
-		path := filepath.Join(m.Config.DataDir, "pseudonym.key")
-		key, created, err := checkin.LoadOrCreateKey(path)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			m.Log.Warn("demo mode: generated a pseudonym key; a real deployment provisions its own and keeps it", "file", path)
-		} else {
-			m.Log.Info("demo mode: using the pseudonym key", "file", path)
-		}
-		return key, nil
+		return []byte(c.PseudonymKey), nil
+	case c.PseudonymKeyFile != "":
+		return checkin.LoadKey(c.PseudonymKeyFile)
+	case c.Demo:
+		return nil, nil
 	}
 	return nil, usageError{errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")}
 }
@@ -242,20 +252,26 @@ func (m *Main) natsReady(ctx context.Context) error {
 	return nil
 }
 
+// reportingConfig is the team-metric configuration and the alert rules of c.
+func reportingConfig(c Config) (trends.Config, trends.Rules, error) {
+	tcfg := trends.DefaultConfig()
+	tcfg.MinGroupSize = c.MinGroupSize
+	if err := tcfg.Validate(); err != nil {
+		return tcfg, trends.Rules{}, usageError{err}
+	}
+	if c.AlertRules == "" {
+		return tcfg, trends.DefaultRules(), nil
+	}
+	rules, err := trends.LoadRules(c.AlertRules)
+	return tcfg, rules, err
+}
+
 // startProcessor starts the processor and the reporter that keeps team
 // metrics and alerts in step with what it stores.
 func (m *Main) startProcessor(ctx context.Context) error {
-	tcfg := trends.DefaultConfig()
-	tcfg.MinGroupSize = m.Config.MinGroupSize
-	if err := tcfg.Validate(); err != nil {
-		return usageError{err}
-	}
-	rules := trends.DefaultRules()
-	if m.Config.AlertRules != "" {
-		var err error
-		if rules, err = trends.LoadRules(m.Config.AlertRules); err != nil {
-			return err
-		}
+	tcfg, rules, err := reportingConfig(m.Config)
+	if err != nil {
+		return err
 	}
 	m.Reporter = processor.NewReporter(m.store, m.js, tcfg, rules,
 		processor.WithReporterLogger(m.Log),

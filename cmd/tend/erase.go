@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/trends"
+	"github.com/tendhq/tend/processor"
+)
+
+// runErase is `tend erase`: the right to erasure. It deletes one
+// clinician's check-ins from ClickHouse and from the streams, then
+// recomputes their clinic's team metrics and alerts.
+func runErase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c Config
+	var clinic, clinician, pseudonym string
+	fs := newFlagSet("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream, then recomputes their clinic's team metrics and alerts. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
+	fs.StringVar(&clinic, "clinic", "", "the clinician's clinic (required)")
+	fs.StringVar(&clinician, "clinician", "", "the clinician's identifier as they submit it")
+	fs.StringVar(&pseudonym, "pseudonym", "", "the clinician's pseudonym, instead of --clinician")
+	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
+	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
+	fs.IntVar(&c.MinGroupSize, "min-group-size", trends.DefaultConfig().MinGroupSize, "k, as the processor runs with")
+	fs.StringVar(&c.AlertRules, "alert-rules", "", "alert rules `file`, as the processor runs with")
+	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	clickHouseFlags(fs, &c.ClickHouse)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if clinic == "" || (clinician == "") == (pseudonym == "") {
+		return usageError{errors.New("need --clinic and exactly one of --clinician or --pseudonym")}
+	}
+	var err error
+	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
+		return err
+	}
+	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
+	if pseudonym == "" {
+		key, err := configuredKey(c)
+		if err != nil {
+			return err
+		}
+		p, err := checkin.NewPseudonymizer(key)
+		if err != nil {
+			return err
+		}
+		pseudonym = p.Pseudonym(clinic, clinician)
+	}
+	tcfg, rules, err := reportingConfig(c)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+
+	store, err := clickhouse.Open(c.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	nc, err := nats.Connect(c.NATSURL, nats.Name("tend-erase"))
+	if err != nil {
+		return fmt.Errorf("connect to nats %s: %w", c.NATSURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	// The stream first: a check-in erased from ClickHouse but still in the
+	// stream could be stored again by a replay.
+	messages, err := stream.EraseClinician(ctx, js, clinic, pseudonym, clinician)
+	if err != nil {
+		return err
+	}
+	rows, err := store.EraseClinician(ctx, clinic, pseudonym)
+	if err != nil {
+		return err
+	}
+	r := processor.NewReporter(store, js, tcfg, rules, processor.WithReporterLogger(log))
+	if err := r.Recompute(ctx, clinic); err != nil {
+		return fmt.Errorf("recompute %s: %w", clinic, err)
+	}
+	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse and %d messages from JetStream; recomputed the team metrics of %s\n", rows, messages, clinic)
+	return nil
+}
