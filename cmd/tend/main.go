@@ -47,6 +47,7 @@ Commands:
   process   the processor alone, against TEND_NATS_URL
   migrate   apply the ClickHouse schema (idempotent) and exit
   checkin   submit one check-in (JSON from a file or stdin) to an ingest URL
+  simulate  post synthetic clinics over weeks through the ingest API
   erase     erase one clinician's check-ins (right to erasure) and recompute
             their clinic's team metrics
 
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheckin(ctx, rest, getenv, os.Stdin, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

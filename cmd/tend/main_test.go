@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -126,4 +127,24 @@ func TestMigrateIdempotent(t *testing.T) {
 	if err := run(t.Context(), args, env(nil), &out, &out); err != nil || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("second migrate: %v %s", err, out.String())
 	}
+}
+
+// TestSimulate posts a small synthetic workforce through ingest: every
+// check-in is stored, and a rerun adds nothing.
+func TestSimulate(t *testing.T) {
+	m := startMain(t)
+	args := []string{"tend", "simulate", "--url", m.IngestURL(), "--clinics", "2", "--teams", "2", "--weeks", "4", "--seed", "3"}
+	var out bytes.Buffer
+	for range 2 {
+		if err := run(t.Context(), args, env(nil), &out, &out); err != nil {
+			t.Fatalf("simulate: %v\n%s", err, out.String())
+		}
+	}
+	m2 := regexp.MustCompile(`simulate: (\d+) check-ins for 2 clinics`).FindStringSubmatch(out.String())
+	if m2 == nil {
+		t.Fatalf("simulate printed %q", out.String())
+	}
+	var n uint64
+	fmt.Sscan(m2[1], &n)
+	waitStored(t, m, testenv.OpenStore(t, m.Config.ClickHouse), n)
 }
