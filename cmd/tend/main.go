@@ -48,6 +48,7 @@ Commands:
   migrate   apply the ClickHouse schema (idempotent) and exit
   checkin   submit one check-in (JSON from a file or stdin) to an ingest URL
   simulate  post synthetic clinics over weeks through the ingest API
+  bench     end-to-end throughput and latency, with broker and store baselines
   erase     erase one clinician's check-ins (right to erasure) and recompute
             their clinic's team metrics
 
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runErase(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

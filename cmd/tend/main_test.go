@@ -148,3 +148,22 @@ func TestSimulate(t *testing.T) {
 	fmt.Sscan(m2[1], &n)
 	waitStored(t, m, testenv.OpenStore(t, m.Config.ClickHouse), n)
 }
+
+// TestBench runs a small `tend bench` and checks it reports every figure,
+// and leaves no database behind.
+func TestBench(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"tend", "bench", "--checkins", "2000", "--latency-samples", "20", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), &out, &out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"broker baseline", "store baseline", "stored and acked", "last ack → team metrics", "p99"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+	store := testenv.ClickHouse(t)
+	if n := count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
+		t.Errorf("bench left %d databases behind", n)
+	}
+}
