@@ -87,14 +87,23 @@ func envName(flagName string) string {
 // parseFlags parses args, then fills every flag not given on the command line
 // from its TEND_ environment variable. Flags win over the environment.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := parseFlagsAndArgs(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+// parseFlagsAndArgs is parseFlags for commands that take arguments after
+// their flags (fs.Args()).
+func parseFlagsAndArgs(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

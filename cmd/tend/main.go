@@ -47,6 +47,7 @@ Commands:
   process   the processor alone, against TEND_NATS_URL
   migrate   apply the ClickHouse schema (idempotent) and exit
   checkin   submit one check-in (JSON from a file or stdin) to an ingest URL
+  import    bulk-import check-ins from a CSV survey export, with progress
   simulate  post synthetic clinics over weeks through the ingest API
   bench     end-to-end throughput and latency, with broker and store baselines
   erase     erase one clinician's check-ins (right to erasure) and recompute
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheckin(ctx, rest, getenv, os.Stdin, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "bench":

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -166,4 +168,34 @@ func TestBench(t *testing.T) {
 	if n := count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
 		t.Errorf("bench left %d databases behind", n)
 	}
+}
+
+// TestImport imports a CSV export with good and bad rows: the good ones are
+// stored, the bad ones reported by line, and a second import adds nothing.
+func TestImport(t *testing.T) {
+	m := startMain(t)
+	at := time.Now().UTC().Add(-time.Hour).Format(time.DateTime)
+	csvText := "clinic,team,clinician,submitted_at,instrument,answers,sleep_hours\n" +
+		"northside,crisis,c-1," + at + ",miniz,3,6.5\n" +
+		"northside,crisis,c-2," + at + ",miniz,9,\n" + // line 3: answer out of range
+		"northside,crisis,c-3,yesterday,miniz,2,\n" + // line 4: bad timestamp
+		"northside,crisis,c-4," + at + ",scssf,1 2 3 4 5 1 2 3 4 5 1 2,\n" +
+		"riverside,intake,c-5," + at + ",miniz,1,7\n"
+	path := filepath.Join(t.TempDir(), "export.csv")
+	if err := os.WriteFile(path, []byte(csvText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		var out bytes.Buffer
+		err := run(t.Context(), []string{"tend", "import", "--url", m.IngestURL(), path}, env(nil), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "2 rows rejected") {
+			t.Fatalf("import: %v\n%s", err, out.String())
+		}
+		for _, want := range []string{"5 rows", "3 accepted", "line 3: invalid check-in answers[0]", "line 4: submitted_at"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("import output lacks %q:\n%s", want, out.String())
+			}
+		}
+	}
+	waitStored(t, m, testenv.OpenStore(t, m.Config.ClickHouse), 3)
 }
