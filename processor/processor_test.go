@@ -253,3 +253,39 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterNodeFailure runs on a three-node NATS cluster with the streams
+// replicated three times, as a scaled-out deployment does, and shuts one
+// node down while check-ins flow: every check-in is stored once.
+func TestClusterNodeFailure(t *testing.T) {
+	cluster := testenv.StartCluster(t, 3)
+	_, js := testenv.Connect(t, cluster.URLs())
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := stream.WaitReady(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Ensure(ctx, js, stream.Config{Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	store := testenv.ClickHouse(t)
+	_, pjs := testenv.Connect(t, cluster.URLs())
+	runProcessor(t, New(pjs, store, WithBatch(200, 50*time.Millisecond), WithAckWait(5*time.Second), WithLogger(quiet)))
+
+	p := testenv.Pseudonymizer(t)
+	cs := testenv.CheckIns(3000, 13, time.Now())
+	for i, c := range cs {
+		if i == 1000 {
+			cluster.Servers[0].Shutdown()
+		}
+		data, _ := json.Marshal(checkin.Event{CheckIn: p.Pseudonymize(c), ReceivedAt: time.Now().UTC()})
+		// As ingest's clients do: retry with the same id until stored.
+		testenv.Eventually(t, 30*time.Second, "publish "+c.ID, func() bool {
+			pctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			_, err := js.Publish(pctx, stream.CheckinSubject(c.Clinic, c.Team), data, jetstream.WithMsgID(c.ID))
+			return err == nil
+		})
+	}
+	assertExactlyOnce(t, js, store, len(cs))
+}

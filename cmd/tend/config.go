@@ -40,6 +40,8 @@ type Config struct {
 	DataDir     string
 	NATSListen  string
 	NATSURL     string
+	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
+	StreamReplicas int
 	HTTPAddr    string
 	MetricsAddr string
 	LogLevel    string
@@ -152,6 +154,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	}
 	if r.natsClient {
 		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
+		fs.IntVar(&c.StreamReplicas, "stream-replicas", 1, "copies of each stream on a NATS cluster (3 for production)")
 	}
 	if r.ingest {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")

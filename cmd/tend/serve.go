@@ -172,7 +172,7 @@ func (m *Main) openNATS(ctx context.Context) error {
 	if err := stream.WaitReady(wctx, m.js); err != nil {
 		return err
 	}
-	return stream.Ensure(ctx, m.js, stream.Config{})
+	return stream.Ensure(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
 }
 
 func (m *Main) startIngest() error {

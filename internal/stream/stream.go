@@ -108,7 +108,11 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) error {
 // next to a broker that is still electing leaders.
 func WaitReady(ctx context.Context, js jetstream.JetStream) error {
 	for {
-		_, err := js.AccountInfo(ctx)
+		// Each attempt gets its own short deadline: a request sent before the
+		// cluster elected its JetStream leader is never answered.
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
 		if err == nil {
 			return nil
 		}
