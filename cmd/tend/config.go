@@ -37,18 +37,20 @@ var (
 // Config is everything a tend process can be told. Secrets come from the
 // environment or files, never from flags alone.
 type Config struct {
-	DataDir     string
-	NATSListen  string
-	NATSURL     string
+	DataDir    string
+	NATSListen string
+	NATSURL    string
 	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
 	StreamReplicas int
-	HTTPAddr    string
-	MetricsAddr string
-	LogLevel    string
+	HTTPAddr       string
+	MetricsAddr    string
+	LogLevel       string
 
 	ClickHouse clickhouse.Config
 
-	FeedbackConfig   string
+	FeedbackConfig string
+	// GrafanaURL, when set, has `tend up` provision Grafana at start.
+	GrafanaURL       string
 	PseudonymKeyFile string
 	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
 	PseudonymKey string
@@ -133,14 +135,21 @@ func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
 }
 
 func clickHousePassword(getenv func(string) string) (string, error) {
-	if path := getenv("TEND_CLICKHOUSE_PASSWORD_FILE"); path != "" {
+	return secretFromEnv(getenv, "TEND_CLICKHOUSE_PASSWORD")
+}
+
+// secretFromEnv reads a secret from the file named in name_FILE, else from
+// the variable name itself: secrets never come from flags, which other
+// users of the machine can read.
+func secretFromEnv(getenv func(string) string, name string) (string, error) {
+	if path := getenv(name + "_FILE"); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return "", fmt.Errorf("clickhouse password: %w", err)
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	return getenv("TEND_CLICKHOUSE_PASSWORD"), nil
+	return getenv(name), nil
 }
 
 // serveConfig parses the flags of up, ingest and process.
@@ -150,6 +159,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	if r.embedNATS {
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
+		fs.StringVar(&c.GrafanaURL, "grafana-url", "", "Grafana base `URL` to provision at start (token: TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE); empty: no provisioning")
 		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s")
 	}
 	if r.natsClient {

@@ -1,6 +1,6 @@
 // Command tend runs the clinician wellbeing pipeline: ingest, processor and
 // an embedded NATS server in one process (`tend up`), or each part alone.
-// main only wires: the work is in Main (main_run.go) and the packages.
+// main only wires: the work is in Main (serve.go) and the packages.
 package main
 
 import (
@@ -50,6 +50,8 @@ Commands:
   import    bulk-import check-ins from a CSV survey export, with progress
   simulate  post synthetic clinics over weeks through the ingest API
   bench     end-to-end throughput and latency, with broker and store baselines
+  dashboards  export --dir D: Grafana provisioning files;
+            provision: install them through Grafana's HTTP API
   erase     erase one clinician's check-ins (right to erasure) and recompute
             their clinic's team metrics
 
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runImport(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "dashboards":
+		return runDashboards(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

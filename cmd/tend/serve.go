@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
@@ -71,6 +72,9 @@ func runServe(ctx context.Context, r role, args []string, getenv func(string) st
 		return errors.Join(err, m.Close())
 	}
 	m.printWhereToLook(stdout)
+	if cfg.GrafanaURL != "" {
+		go m.provisionGrafana(ctx, getenv)
+	}
 	demoDone := make(chan struct{})
 	go func() {
 		defer close(demoDone)
@@ -324,6 +328,36 @@ func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, str
 		}
 	}()
 	return srv, ln.Addr().String(), nil
+}
+
+// provisionGrafana installs the dashboards in the Grafana at
+// Config.GrafanaURL, retrying for a few minutes while Grafana starts: the
+// pipeline runs meanwhile, and a failure is logged, never fatal.
+func (m *Main) provisionGrafana(ctx context.Context, getenv func(string) string) {
+	cfg := dashboards.Config{
+		ClickHouseAddr:    m.Config.ClickHouse.Addr,
+		ReportingDatabase: m.Config.ClickHouse.ReportingDatabase,
+	}
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		report, err := provisionGrafana(ctx, m.Config.GrafanaURL, cfg, getenv)
+		if err == nil {
+			m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", strings.Join(report, "; "))
+			return
+		}
+		var usage usageError
+		if attempt == 8 || errors.As(err, &usage) {
+			m.Log.Error("grafana provisioning failed; run `tend dashboards provision` once it is fixed", "url", m.Config.GrafanaURL, "err", err)
+			return
+		}
+		m.Log.Warn("grafana provisioning failed; retrying", "attempt", attempt, "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
 }
 
 // IngestURL is the base URL of the ingest API.

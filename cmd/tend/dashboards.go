@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/tendhq/tend/dashboards"
+	"github.com/tendhq/tend/internal/clickhouse"
+)
+
+const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]
+
+  export     write the dashboard JSON and Grafana file-provisioning files to --dir
+  provision  install the folder, ClickHouse datasource and dashboard through
+             Grafana's HTTP API at --grafana-url (token: TEND_GRAFANA_TOKEN)
+
+Run 'tend dashboards <subcommand> --help' for its flags.
+`
+
+// runDashboards is `tend dashboards export|provision`.
+func runDashboards(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, dashboardsUsage)
+		return usageError{errors.New("dashboards: no subcommand given")}
+	}
+	switch args[0] {
+	case "export":
+		return runDashboardsExport(args[1:], getenv, stdout, stderr)
+	case "provision":
+		return runDashboardsProvision(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, dashboardsUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, dashboardsUsage)
+	return usageError{fmt.Errorf("dashboards: unknown subcommand %q", args[0])}
+}
+
+// grafanaClickHouseFlags registers how Grafana reaches ClickHouse: its own
+// read-only user, which can read the reporting database only.
+func grafanaClickHouseFlags(fs *flag.FlagSet, c *dashboards.Config) {
+	fs.StringVar(&c.ClickHouseAddr, "clickhouse-readonly-addr", clickhouse.DefaultAddr, "ClickHouse native protocol `host:port` as Grafana reaches it")
+	fs.StringVar(&c.ClickHouseUser, "clickhouse-readonly-user", dashboards.DefaultClickHouseUser, "ClickHouse user of Grafana, allowed the reporting database only (password: TEND_CLICKHOUSE_READONLY_PASSWORD or TEND_CLICKHOUSE_READONLY_PASSWORD_FILE)")
+	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", clickhouse.DefaultReportingDatabase, "reporting database the dashboards read")
+}
+
+func runDashboardsExport(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg dashboards.Config
+	var dir string
+	fs := newFlagSet("dashboards export", "Writes the dashboard JSON and Grafana file-provisioning files (datasources/, dashboards/, json/) to --dir; "+
+		"point Grafana's paths.provisioning there. The datasource file reads the password from Grafana's environment ("+dashboards.PasswordEnv+"): no secret is written.", stderr)
+	fs.StringVar(&dir, "dir", "", "output `directory` (required)")
+	grafanaClickHouseFlags(fs, &cfg)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if dir == "" {
+		return usageError{errors.New("dashboards export: --dir is required")}
+	}
+	if err := dashboards.Export(dir, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote Grafana provisioning files to %s\n", dir)
+	return nil
+}
+
+func runDashboardsProvision(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg dashboards.Config
+	var url string
+	fs := newFlagSet("dashboards provision", "Installs tend's folder, ClickHouse datasource and dashboard through Grafana's HTTP API, "+
+		"authenticated with a service-account token (TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE). Safe to repeat.", stderr)
+	fs.StringVar(&url, "grafana-url", "", "Grafana base `URL`, e.g. http://127.0.0.1:3000 (required)")
+	grafanaClickHouseFlags(fs, &cfg)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if url == "" {
+		return usageError{errors.New("dashboards provision: --grafana-url is required")}
+	}
+	report, err := provisionGrafana(ctx, url, cfg, getenv)
+	for _, line := range report {
+		fmt.Fprintln(stdout, line)
+	}
+	return err
+}
+
+// provisionGrafana installs tend's folder, datasource and dashboard in the
+// Grafana at url, with the token and the read-only ClickHouse password from
+// the environment or their files.
+func provisionGrafana(ctx context.Context, url string, cfg dashboards.Config, getenv func(string) string) ([]string, error) {
+	token, err := secretFromEnv(getenv, "TEND_GRAFANA_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, usageError{errors.New("set TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE to a Grafana service-account token")}
+	}
+	if cfg.ClickHousePassword, err = secretFromEnv(getenv, dashboards.PasswordEnv); err != nil {
+		return nil, err
+	}
+	api, err := dashboards.NewGrafanaClient(url, token)
+	if err != nil {
+		return nil, err
+	}
+	return dashboards.Provision(ctx, api, cfg)
+}

@@ -1,0 +1,124 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// PasswordEnv is the environment variable holding the read-only ClickHouse
+// user's password: tend reads it, and the exported datasource file refers
+// Grafana to it.
+const PasswordEnv = "TEND_CLICKHOUSE_READONLY_PASSWORD"
+
+// newDatasource is the ClickHouse datasource as plugin v4 reads it: the
+// connection lives in jsonData (the top-level database and user fields are
+// not read by the plugin). The password is left to the caller.
+func newDatasource(cfg Config) (Datasource, error) {
+	cfg = cfg.withDefaults()
+	host, portText, err := net.SplitHostPort(cfg.ClickHouseAddr)
+	if err != nil {
+		return Datasource{}, fmt.Errorf("clickhouse address %q: %w", cfg.ClickHouseAddr, err)
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return Datasource{}, fmt.Errorf("clickhouse address %q: port: %w", cfg.ClickHouseAddr, err)
+	}
+	return Datasource{
+		Name:   datasourceName,
+		UID:    DatasourceUID,
+		Type:   PluginType,
+		Access: "proxy",
+		JSONData: map[string]any{
+			"host":            host,
+			"port":            int(port),
+			"protocol":        "native",
+			"secure":          false,
+			"username":        cfg.ClickHouseUser,
+			"defaultDatabase": cfg.ReportingDatabase,
+		},
+	}, nil
+}
+
+// Export writes what Grafana's file provisioning needs into dir:
+//
+//	dir/datasources/tend.yaml   the ClickHouse datasource
+//	dir/dashboards/tend.yaml    a provider loading the JSON below into folder "tend"
+//	dir/json/tend-teams.json    the dashboard
+//
+// Point Grafana's paths.provisioning at dir. The datasource file refers to
+// the password as ${TEND_CLICKHOUSE_READONLY_PASSWORD}, which Grafana expands
+// from its own environment, so that no secret is ever written to disk
+// (exported files tend to end up in repositories).
+func Export(dir string, cfg Config) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	ds, err := newDatasource(cfg)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	model, err := Dashboard(cfg)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	dashJSON, err := json.MarshalIndent(model, "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: encode dashboard: %w", err)
+	}
+	dsYAML, err := yaml.Marshal(map[string]any{
+		"apiVersion": 1,
+		"datasources": []map[string]any{{
+			"name":           ds.Name,
+			"uid":            ds.UID,
+			"type":           ds.Type,
+			"access":         ds.Access,
+			"editable":       false,
+			"jsonData":       ds.JSONData,
+			"secureJsonData": map[string]string{"password": "${" + PasswordEnv + "}"},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("export: encode datasource: %w", err)
+	}
+	jsonDir := filepath.Join(dir, "json")
+	providerYAML, err := yaml.Marshal(map[string]any{
+		"apiVersion": 1,
+		"providers": []map[string]any{{
+			"name":                  "tend",
+			"type":                  "file",
+			"folder":                folderTitle,
+			"folderUid":             FolderUID,
+			"disableDeletion":       true,
+			"allowUiUpdates":        false,
+			"updateIntervalSeconds": 60,
+			"options":               map[string]any{"path": jsonDir},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("export: encode dashboard provider: %w", err)
+	}
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{filepath.Join(dir, "datasources", "tend.yaml"), dsYAML},
+		{filepath.Join(dir, "dashboards", "tend.yaml"), providerYAML},
+		{filepath.Join(jsonDir, DashboardUID+".json"), append(dashJSON, '\n')},
+	}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+// Package grafanatest is a strict fake of the parts of Grafana's HTTP API
+// tend provisions through, for tests (no Grafana server can run here).
+package grafanatest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/go-openapi/strfmt"
+	"github.com/grafana/grafana-openapi-client-go/models"
+)
+
+// Token is the service-account token the fake accepts.
+const Token = "glsa_test_token"
+
+// Fake is a strict stand-in for the endpoints of Grafana's HTTP API
+// that Provision uses (no Grafana server can run here). Each request body
+// is decoded into grafana-openapi-client-go's model of it — rejecting
+// fields the model lacks, except those gapi always sends and Grafana
+// ignores — and validated against Grafana's spec. Other paths get 404,
+// other methods 405, a wrong token 401.
+type Fake struct {
+	t testing.TB
+
+	mu          sync.Mutex
+	Folders     map[string]*models.Folder
+	Datasources map[string]*models.DataSource
+	Secrets     map[string]map[string]string
+	Dashboards  map[string]*Dashboard
+	nextID      int64
+	// Writes counts the requests that changed something.
+	Writes int `json:"-"`
+}
+
+// Dashboard is a saved dashboard and its folder.
+type Dashboard struct {
+	Model     map[string]any
+	FolderUID string
+}
+
+// New starts a fake Grafana; cleanup stops it.
+func New(t testing.TB) (*Fake, *httptest.Server) {
+	f := &Fake{t: t, Folders: map[string]*models.Folder{}, Datasources: map[string]*models.DataSource{},
+		Secrets: map[string]map[string]string{}, Dashboards: map[string]*Dashboard{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/health", f.health)
+	mux.HandleFunc("GET /api/folders/{uid}", f.auth(f.getFolder))
+	mux.HandleFunc("POST /api/folders", f.auth(f.createFolder))
+	mux.HandleFunc("PUT /api/folders/{uid}", f.auth(f.updateFolder))
+	mux.HandleFunc("GET /api/datasources/uid/{uid}", f.auth(f.getDatasource))
+	mux.HandleFunc("POST /api/datasources", f.auth(f.createDatasource))
+	mux.HandleFunc("PUT /api/datasources/uid/{uid}", f.auth(f.updateDatasource))
+	mux.HandleFunc("GET /api/dashboards/uid/{uid}", f.auth(f.getDashboard))
+	mux.HandleFunc("POST /api/dashboards/db", f.auth(f.saveDashboard))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *Fake) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+Token {
+			reply(w, http.StatusUnauthorized, map[string]string{"message": "invalid API key"})
+			return
+		}
+		if r.Header.Get("X-Disable-Provenance") != "true" {
+			f.t.Errorf("%s %s without X-Disable-Provenance: true", r.Method, r.URL.Path)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		h(w, r)
+	}
+}
+
+func reply(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// decode reads the body into model strictly, then validates it with the
+// spec. ignored are fields Grafana drops silently.
+func decode(w http.ResponseWriter, r *http.Request, model interface {
+	Validate(strfmt.Registry) error
+}, ignored ...string) bool {
+	var fields map[string]json.RawMessage
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = json.Unmarshal(body, &fields)
+	}
+	if err == nil {
+		for _, k := range ignored {
+			delete(fields, k)
+		}
+		body, _ = json.Marshal(fields)
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(model)
+	}
+	if err == nil {
+		err = model.Validate(strfmt.Default)
+	}
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]string{"message": fmt.Sprintf("bad request body for %T: %v", model, err)})
+		return false
+	}
+	return true
+}
+
+func (f *Fake) health(w http.ResponseWriter, r *http.Request) {
+	reply(w, http.StatusOK, models.HealthResponse{Database: "ok", Version: "12.0.0", Commit: "fake"})
+}
+
+func (f *Fake) getFolder(w http.ResponseWriter, r *http.Request) {
+	if folder, ok := f.Folders[r.PathValue("uid")]; ok {
+		reply(w, http.StatusOK, folder)
+		return
+	}
+	reply(w, http.StatusNotFound, map[string]string{"message": "folder not found"})
+}
+
+func (f *Fake) createFolder(w http.ResponseWriter, r *http.Request) {
+	var cmd models.CreateFolderCommand
+	if !decode(w, r, &cmd) {
+		return
+	}
+	if cmd.UID == "" || cmd.Title == "" || f.Folders[cmd.UID] != nil {
+		reply(w, http.StatusConflict, map[string]string{"message": "folder uid missing or taken"})
+		return
+	}
+	f.nextID++
+	f.Writes++
+	f.Folders[cmd.UID] = &models.Folder{ID: f.nextID, UID: cmd.UID, Title: cmd.Title, Version: 1, URL: "/dashboards/f/" + cmd.UID}
+	reply(w, http.StatusOK, f.Folders[cmd.UID])
+}
+
+func (f *Fake) updateFolder(w http.ResponseWriter, r *http.Request) {
+	var cmd models.UpdateFolderCommand
+	if !decode(w, r, &cmd) {
+		return
+	}
+	folder := f.Folders[r.PathValue("uid")]
+	if folder == nil {
+		reply(w, http.StatusNotFound, map[string]string{"message": "folder not found"})
+		return
+	}
+	f.Writes++
+	folder.Title = cmd.Title
+	folder.Version++
+	reply(w, http.StatusOK, folder)
+}
+
+// gapi's DataSource always sends readOnly, which Grafana's datasource
+// commands do not have (it is set by file provisioning only).
+var datasourceIgnored = []string{"readOnly"}
+
+func (f *Fake) getDatasource(w http.ResponseWriter, r *http.Request) {
+	if ds, ok := f.Datasources[r.PathValue("uid")]; ok {
+		reply(w, http.StatusOK, ds)
+		return
+	}
+	reply(w, http.StatusNotFound, map[string]string{"message": "Data source not found"})
+}
+
+func (f *Fake) createDatasource(w http.ResponseWriter, r *http.Request) {
+	var cmd models.AddDataSourceCommand
+	if !decode(w, r, &cmd, datasourceIgnored...) {
+		return
+	}
+	for _, ds := range f.Datasources {
+		if ds.UID == cmd.UID || ds.Name == cmd.Name {
+			reply(w, http.StatusConflict, map[string]string{"message": "data source with the same uid or name already exists"})
+			return
+		}
+	}
+	f.nextID++
+	f.Writes++
+	ds := &models.DataSource{ID: f.nextID, UID: cmd.UID, Name: cmd.Name, Type: cmd.Type, Access: cmd.Access, URL: cmd.URL,
+		JSONData: cmd.JSONData, Version: 1, SecureJSONFields: map[string]bool{}}
+	f.Datasources[cmd.UID] = ds
+	f.setSecrets(ds, cmd.SecureJSONData)
+	reply(w, http.StatusOK, map[string]any{"id": ds.ID, "name": ds.Name, "message": "Datasource added", "datasource": ds})
+}
+
+func (f *Fake) updateDatasource(w http.ResponseWriter, r *http.Request) {
+	var cmd models.UpdateDataSourceCommand
+	if !decode(w, r, &cmd, datasourceIgnored...) {
+		return
+	}
+	ds := f.Datasources[r.PathValue("uid")]
+	if ds == nil || cmd.UID != ds.UID {
+		reply(w, http.StatusNotFound, map[string]string{"message": "Data source not found"})
+		return
+	}
+	f.Writes++
+	ds.Name, ds.Type, ds.Access, ds.URL, ds.JSONData = cmd.Name, cmd.Type, cmd.Access, cmd.URL, cmd.JSONData
+	ds.Version++
+	f.setSecrets(ds, cmd.SecureJSONData)
+	reply(w, http.StatusOK, map[string]any{"id": ds.ID, "name": ds.Name, "message": "Datasource updated", "datasource": ds})
+}
+
+// setSecrets keeps secrets not sent, as Grafana does.
+func (f *Fake) setSecrets(ds *models.DataSource, secrets map[string]string) {
+	if f.Secrets[ds.UID] == nil {
+		f.Secrets[ds.UID] = map[string]string{}
+	}
+	for k, v := range secrets {
+		f.Secrets[ds.UID][k] = v
+		ds.SecureJSONFields[k] = true
+	}
+}
+
+func (f *Fake) getDashboard(w http.ResponseWriter, r *http.Request) {
+	d, ok := f.Dashboards[r.PathValue("uid")]
+	if !ok {
+		reply(w, http.StatusNotFound, map[string]string{"message": "Dashboard not found"})
+		return
+	}
+	reply(w, http.StatusOK, map[string]any{"dashboard": d.Model, "meta": map[string]any{
+		"slug": "tend-team-wellbeing", "folderUid": d.FolderUID, "folderId": f.Folders[d.FolderUID].ID, "url": "/d/" + r.PathValue("uid")}})
+}
+
+func (f *Fake) saveDashboard(w http.ResponseWriter, r *http.Request) {
+	var cmd models.SaveDashboardCommand
+	if !decode(w, r, &cmd, "meta") {
+		return
+	}
+	model, ok := cmd.Dashboard.(map[string]any)
+	uid, _ := model["uid"].(string)
+	if !ok || uid == "" || f.Folders[cmd.FolderUID] == nil {
+		reply(w, http.StatusBadRequest, map[string]string{"message": "dashboard needs a uid and an existing folderUid"})
+		return
+	}
+	old := f.Dashboards[uid]
+	if old != nil && !cmd.Overwrite {
+		reply(w, http.StatusPreconditionFailed, map[string]string{"status": "version-mismatch"})
+		return
+	}
+	f.Writes++
+	version, id := 1.0, float64(len(f.Dashboards)+1)
+	if old != nil {
+		version, id = old.Model["version"].(float64)+1, old.Model["id"].(float64)
+	}
+	model["version"], model["id"] = version, id
+	f.Dashboards[uid] = &Dashboard{Model: model, FolderUID: cmd.FolderUID}
+	reply(w, http.StatusOK, map[string]any{"id": id, "uid": uid, "status": "success", "version": version, "slug": "tend-team-wellbeing"})
+}
+
+// Locked runs fn while no request is served: for reading or changing the
+// fake's state as an operator in Grafana's UI would.
+func (f *Fake) Locked(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn()
+}
+
+// State is everything the fake holds, as JSON.
+func (f *Fake) State(t testing.TB) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

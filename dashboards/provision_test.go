@@ -1,0 +1,136 @@
+package dashboards
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tendhq/tend/dashboards/grafanatest"
+)
+
+func TestProvisionIsIdempotent(t *testing.T) {
+	for _, password := range []string{"", "s3cret"} {
+		t.Run("password="+password, func(t *testing.T) {
+			fake, srv := grafanatest.New(t)
+			api, err := NewGrafanaClient(srv.URL, grafanatest.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := Config{ClickHouseAddr: "clickhouse.internal:9000", ClickHouseUser: "grafana", ClickHousePassword: password}
+
+			report, err := Provision(context.Background(), api, cfg)
+			if err != nil {
+				t.Fatalf("first provision: %v (report %q)", err, report)
+			}
+			want := []string{"grafana health: ok", "folder tend: created", "datasource tend-clickhouse: created", "dashboard tend-teams: created"}
+			if !slices.Equal(report, want) {
+				t.Errorf("first report = %q, want %q", report, want)
+			}
+			first, writes := fake.State(t), fake.Writes
+
+			report, err = Provision(context.Background(), api, cfg)
+			if err != nil {
+				t.Fatalf("second provision: %v", err)
+			}
+			wantDS := "unchanged"
+			if password != "" {
+				wantDS = "password set"
+			}
+			want = []string{"grafana health: ok", "folder tend: unchanged", "datasource tend-clickhouse: " + wantDS, "dashboard tend-teams: unchanged"}
+			if !slices.Equal(report, want) {
+				t.Errorf("second report = %q, want %q", report, want)
+			}
+			if len(fake.Folders) != 1 || len(fake.Datasources) != 1 || len(fake.Dashboards) != 1 {
+				t.Fatalf("folders, datasources, dashboards = %d, %d, %d; want one each", len(fake.Folders), len(fake.Datasources), len(fake.Dashboards))
+			}
+			ds := fake.Datasources[DatasourceUID]
+			if password == "" {
+				if second := fake.State(t); second != first || fake.Writes != writes {
+					t.Errorf("second provision changed Grafana:\nbefore %s\nafter  %s", first, second)
+				}
+			} else {
+				// The password is written again (Grafana never returns it):
+				// the datasource's version counter moves, nothing else.
+				ds.Version--
+				if second := fake.State(t); second != first {
+					t.Errorf("second provision changed Grafana beyond the datasource version:\nbefore %s\nafter  %s", first, second)
+				}
+				ds.Version++
+				if got := fake.Secrets[DatasourceUID]["password"]; got != password {
+					t.Errorf("stored password = %q", got)
+				}
+			}
+
+			wantJSON := map[string]any{"host": "clickhouse.internal", "port": float64(9000), "protocol": "native", "secure": false,
+				"username": "grafana", "defaultDatabase": "tend_reporting"}
+			if ds.Type != PluginType || ds.Access != "proxy" || !sameJSON(ds.JSONData, wantJSON) {
+				t.Errorf("datasource = %+v, jsonData %v; want %s, proxy, %v", ds, ds.JSONData, PluginType, wantJSON)
+			}
+			d := fake.Dashboards[DashboardUID]
+			if d.FolderUID != FolderUID || d.Model["version"] != 1.0 || d.Model["title"] != dashboardTitle {
+				t.Errorf("dashboard in folder %q, version %v, title %v", d.FolderUID, d.Model["version"], d.Model["title"])
+			}
+		})
+	}
+}
+
+func TestProvisionChangesWhatDiffers(t *testing.T) {
+	fake, srv := grafanatest.New(t)
+	api, err := NewGrafanaClient(srv.URL, grafanatest.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Provision(context.Background(), api, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	fake.Locked(func() {
+		fake.Folders[FolderUID].Title = "renamed in the UI"
+		fake.Dashboards[DashboardUID].Model["title"] = "edited in the UI"
+	})
+	report, err := Provision(context.Background(), api, Config{ClickHouseUser: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"grafana health: ok", "folder tend: updated", "datasource tend-clickhouse: updated", "dashboard tend-teams: updated"}
+	if !slices.Equal(report, want) {
+		t.Errorf("report = %q, want %q", report, want)
+	}
+	if d := fake.Dashboards[DashboardUID]; d.Model["title"] != dashboardTitle || d.Model["version"] != 2.0 {
+		t.Errorf("dashboard title %v version %v, want %q at version 2", d.Model["title"], d.Model["version"], dashboardTitle)
+	}
+	if u := fake.Datasources[DatasourceUID].JSONData.(map[string]any)["username"]; u != "reader" {
+		t.Errorf("datasource username = %v", u)
+	}
+}
+
+func TestFakeGrafanaIsStrict(t *testing.T) {
+	_, srv := grafanatest.New(t)
+	for _, c := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{"GET", "/api/folders/tend", "wrong", http.StatusUnauthorized},
+		{"GET", "/api/auth/keys", grafanatest.Token, http.StatusNotFound},
+		{"DELETE", "/api/folders/tend", grafanatest.Token, http.StatusMethodNotAllowed},
+		{"POST", "/api/folders", grafanatest.Token, http.StatusBadRequest}, // empty body
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(""))
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		req.Header.Set("X-Disable-Provenance", "true")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s = %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+	}
+
+	api, _ := NewGrafanaClient(srv.URL, "wrong")
+	if _, err := Provision(context.Background(), api, Config{}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("provision with a wrong token: %v, want a 401", err)
+	}
+}
