@@ -6,24 +6,17 @@ package dashboards
 // variables and the plugin's macros the way Grafana would.
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tendhq/tend/internal/chdbtest"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -31,8 +24,8 @@ import (
 // engine runs SQL and returns rows as text (NULL as `\N`, dates as
 // YYYY-MM-DD), so that both engines' answers compare alike.
 type engine interface {
-	exec(sql string) error
-	query(sql string) ([][]string, error)
+	Exec(sql string) error
+	Rows(sql string) ([][]string, error)
 }
 
 // dashboardSQL is every rawSql in the dashboard's JSON model, keyed by
@@ -117,7 +110,7 @@ func loadReporting(t *testing.T, e engine, db string) {
 	}
 	rows = append(rows, row("team-1", weeks[0], "burnout", 99, false, 1)) // stale
 	for _, r := range rows {
-		if err := e.exec("INSERT INTO " + db + ".team_weekly (" + cols + ") " + r); err != nil {
+		if err := e.Exec("INSERT INTO " + db + ".team_weekly (" + cols + ") " + r); err != nil {
 			t.Fatalf("insert team_weekly: %v", err)
 		}
 	}
@@ -130,7 +123,7 @@ func loadReporting(t *testing.T, e engine, db string) {
 		alert("a1", "team-1", "burnout_rising", weeks[2], 0),
 		alert("a2", "team-2", "participation_drop", weeks[1], 1),
 	} {
-		if err := e.exec(sql); err != nil {
+		if err := e.Exec(sql); err != nil {
 			t.Fatalf("insert alerts: %v", err)
 		}
 	}
@@ -143,7 +136,7 @@ func checkQueries(t *testing.T, e engine, cfg Config) {
 	run := func(where, sql, team string) [][]string {
 		t.Helper()
 		sql = expand(t, sql, "clinic-a", team)
-		rows, err := e.query(sql)
+		rows, err := e.Rows(sql)
 		if err != nil {
 			t.Fatalf("%s: ClickHouse rejected\n%s\nerror: %v", where, sql, err)
 		}
@@ -225,15 +218,15 @@ func TestQueriesOnClickHouse1816(t *testing.T) {
 // TestQueriesOnCurrentClickHouse runs the dashboard on chDB (current
 // ClickHouse) with tend's schema as shipped.
 func TestQueriesOnCurrentClickHouse(t *testing.T) {
-	s := newCHDB(t)
-	t.Logf("chDB: ClickHouse %s", s.version)
+	s := chdbtest.New(t)
+	t.Logf("chDB: ClickHouse %s", s.Version)
 	ms, err := clickhouse.Migrations(clickhouse.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
 		for _, sql := range m.Statements {
-			if err := s.exec(sql); err != nil {
+			if err := s.Exec(sql); err != nil {
 				t.Fatalf("migration %d on chDB: %v\n%s", m.Version, err, sql)
 			}
 		}
@@ -246,13 +239,13 @@ func TestQueriesOnCurrentClickHouse(t *testing.T) {
 // serverEngine is a ClickHouse server through tend's store.
 type serverEngine struct{ store *clickhouse.Store }
 
-func (e serverEngine) exec(sql string) error {
+func (e serverEngine) Exec(sql string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return e.store.Conn().Exec(ctx, sql)
 }
 
-func (e serverEngine) query(sql string) ([][]string, error) {
+func (e serverEngine) Rows(sql string) ([][]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rows, err := e.store.Conn().Query(ctx, sql)
@@ -298,140 +291,4 @@ func text(v reflect.Value) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-// chdbSession is current ClickHouse, embedded: a process of
-// internal/clickhouse/testdata/chdbexec (chDB allows one session per
-// process, and loading the library in this test binary would panic when it
-// is missing), spoken to in its JSON-lines protocol.
-type chdbSession struct {
-	version string
-
-	mu     sync.Mutex
-	stdin  io.WriteCloser
-	enc    *json.Encoder
-	dec    *json.Decoder
-	stderr *lockedBuffer
-}
-
-type chdbMessage struct {
-	SQL     string `json:"sql,omitempty"`
-	Format  string `json:"format,omitempty"`
-	Version string `json:"version,omitempty"`
-	Out     string `json:"out,omitempty"`
-	Error   string `json:"error,omitempty"`
-}
-
-func newCHDB(t *testing.T) *chdbSession {
-	t.Helper()
-	root := testenv.RepoRoot()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		dir := os.Getenv("TEND_CHDB_DIR")
-		if dir == "" {
-			dir = filepath.Join(root, ".chdb")
-		}
-		lib = filepath.Join(dir, "node_modules/@chdb/lib-linux-x64-gnu/libchdb.so")
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Fatalf("chDB (current ClickHouse, embedded) is not installed (%v): run `scripts/chdb install` or `make test`, or set CHDB_LIB_PATH", err)
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("chDB: %v", err)
-	}
-	s := &chdbSession{stderr: &lockedBuffer{}}
-	cmd := exec.Command(goTool, "run", "./internal/clickhouse/testdata/chdbexec", "-path", t.TempDir())
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CHDB_LIB_PATH="+lib)
-	cmd.Stderr = s.stderr
-	cmd.WaitDelay = 5 * time.Second
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("chDB: start chdbexec: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = s.stdin.Close() // chdbexec exits at the end of its input
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	s.enc, s.dec = json.NewEncoder(s.stdin), json.NewDecoder(bufio.NewReader(stdout))
-	var hello chdbMessage
-	if err := s.dec.Decode(&hello); err != nil || hello.Error != "" {
-		t.Fatalf("chDB: chdbexec did not start (%v %s):\n%s", err, hello.Error, s.stderr.String())
-	}
-	s.version = hello.Version
-	return s
-}
-
-func (s *chdbSession) run(sql string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var r chdbMessage
-	err := s.enc.Encode(chdbMessage{SQL: sql, Format: "TabSeparated"})
-	if err == nil {
-		err = s.dec.Decode(&r)
-	}
-	if err != nil {
-		return "", fmt.Errorf("chdbexec stopped answering (%w):\n%s", err, s.stderr.String())
-	}
-	if r.Error != "" {
-		return "", errors.New(r.Error)
-	}
-	return r.Out, nil
-}
-
-func (s *chdbSession) exec(sql string) error {
-	_, err := s.run(sql)
-	return err
-}
-
-var tsvUnescape = strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\'`, `'`)
-
-func (s *chdbSession) query(sql string) ([][]string, error) {
-	out, err := s.run(sql)
-	if err != nil {
-		return nil, err
-	}
-	var rows [][]string
-	for line := range strings.Lines(out) {
-		fields := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
-		for i, f := range fields {
-			if f != `\N` {
-				fields[i] = tsvUnescape.Replace(f)
-			}
-		}
-		rows = append(rows, fields)
-	}
-	return rows, nil
-}
-
-// lockedBuffer collects a process's stderr while a test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,229 +1,19 @@
 package clickhouse
 
-// Tests on current ClickHouse: chDB 26.x, the ClickHouse engine as a library
-// (libchdb.so), so that no statement tend ships works only on the 18.16
-// server. scripts/chdb install puts the library under <repo>/.chdb; `make
-// test` does that first.
-//
-// chdb-go loads libchdb.so in a package init and panics when it is missing,
-// and chDB allows one session per process. So this test binary does not
-// import chdb-go: each session is a process of its own, `go run
-// ./testdata/chdbexec`, which this file talks to over a pipe. A missing
-// library then fails the chDB tests with a message saying what to run,
-// instead of killing every test of the package, and each test gets a fresh,
-// isolated database in t.TempDir().
-//
-// To run more SQL on current ClickHouse (dashboard queries, say):
-//
-//	s := newCHDB(t)
-//	migrateCHDB(t, s, Config{})
-//	rows := queryCHDB(t, s, "SELECT …")
+// Tests on current ClickHouse (chDB 26.x, see package chdbtest), so that no
+// statement tend ships works only on the 18.16 server.
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/tendhq/tend/internal/chdbtest"
 	"github.com/tendhq/tend/internal/instrument"
 )
-
-// chdbLibInRepo is where scripts/chdb installs the library, relative to
-// TEND_CHDB_DIR (default <repo>/.chdb). Keep the two in step.
-const chdbLibInRepo = "node_modules/@chdb/lib-linux-x64-gnu/libchdb.so"
-
-// chdbLibPath returns the libchdb.so to load: CHDB_LIB_PATH, else the one
-// scripts/chdb installs. It fails the test when there is none.
-func chdbLibPath(t testing.TB) string {
-	t.Helper()
-	const howTo = "run `scripts/chdb install` (or `make test`, which does), or set CHDB_LIB_PATH to a libchdb.so"
-	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("chDB (current ClickHouse, embedded): CHDB_LIB_PATH: %v; %s", err, howTo)
-		}
-		return p
-	}
-	dir := os.Getenv("TEND_CHDB_DIR")
-	if dir == "" {
-		root, err := chdbRepoRoot()
-		if err != nil {
-			t.Fatalf("chDB: find the repository: %v", err)
-		}
-		dir = filepath.Join(root, ".chdb")
-	}
-	p := filepath.Join(dir, chdbLibInRepo)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("chDB (current ClickHouse, embedded) is not installed: %s is missing; %s", p, howTo)
-	}
-	return p
-}
-
-// chdbRepoRoot is the nearest folder above the working directory with a go.mod.
-func chdbRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// chdbSession is one chDB session: a chdbexec process with its data in a
-// test's temporary folder. Its methods are safe for concurrent use; the
-// statements run one at a time.
-type chdbSession struct {
-	// Version is the ClickHouse version of the library, e.g. 26.5.1.1.
-	Version string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	enc    *json.Encoder
-	dec    *json.Decoder
-	stderr *chdbLockedBuffer
-	broken error // set once the process stopped answering
-}
-
-// The protocol of testdata/chdbexec.
-type (
-	chdbRequest struct {
-		SQL    string `json:"sql"`
-		Format string `json:"format"`
-	}
-	chdbResponse struct {
-		Version string `json:"version,omitempty"`
-		Out     string `json:"out,omitempty"`
-		Error   string `json:"error,omitempty"`
-	}
-)
-
-// newCHDB opens a fresh chDB session for t, closed when t ends. It fails t
-// when the library is not installed.
-func newCHDB(t testing.TB) *chdbSession {
-	t.Helper()
-	lib := chdbLibPath(t)
-	goTool, err := exec.LookPath("go") // go test puts $GOROOT/bin first in PATH
-	if err != nil {
-		t.Fatalf("chDB: the go command is needed to build testdata/chdbexec: %v", err)
-	}
-	s := &chdbSession{stderr: &chdbLockedBuffer{}}
-	s.cmd = exec.Command(goTool, "run", "./testdata/chdbexec", "-path", t.TempDir())
-	s.cmd.Env = append(os.Environ(), "CHDB_LIB_PATH="+lib)
-	s.cmd.Stderr = s.stderr
-	s.cmd.WaitDelay = 5 * time.Second
-	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
-		t.Fatalf("chDB: %v", err)
-	}
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("chDB: %v", err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("chDB: start chdbexec: %v", err)
-	}
-	t.Cleanup(s.close) // before t.TempDir's own cleanup, which removes the data
-	s.enc = json.NewEncoder(s.stdin)
-	s.dec = json.NewDecoder(bufio.NewReader(stdout))
-	var hello chdbResponse
-	if err := s.dec.Decode(&hello); err != nil {
-		t.Fatalf("chDB: chdbexec did not start (%v); its output:\n%s", err, s.stderr.String())
-	}
-	if hello.Error != "" {
-		t.Fatalf("chDB: %s\n%s", hello.Error, s.stderr.String())
-	}
-	s.Version = hello.Version
-	return s
-}
-
-// Query runs one statement and returns its output in format (TabSeparated
-// when empty), or ClickHouse's error.
-func (s *chdbSession) Query(sql, format string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken != nil {
-		return "", s.broken
-	}
-	var r chdbResponse
-	err := s.enc.Encode(chdbRequest{SQL: sql, Format: format})
-	if err == nil {
-		err = s.dec.Decode(&r)
-	}
-	if err != nil {
-		s.broken = fmt.Errorf("chdbexec stopped answering (%v); its output:\n%s", err, s.stderr.String())
-		return "", s.broken
-	}
-	if r.Error != "" {
-		return "", errors.New(r.Error)
-	}
-	return r.Out, nil
-}
-
-func (s *chdbSession) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_ = s.stdin.Close() // chdbexec closes the session and exits at end of input
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-	if s.broken == nil {
-		s.broken = errors.New("chDB session closed")
-	}
-}
-
-// execCHDB runs one statement on s and returns its TabSeparated output. It
-// fails t, quoting the SQL, when ClickHouse rejects the statement.
-func execCHDB(t testing.TB, s *chdbSession, sql string) string {
-	t.Helper()
-	out, err := s.Query(sql, "TabSeparated")
-	if err != nil {
-		t.Fatalf("chDB (ClickHouse %s) rejected:\n%s\nerror: %v", s.Version, sql, err)
-	}
-	return out
-}
-
-// queryCHDB runs a query on s and returns its rows, each a slice of the
-// columns' text (TabSeparated, unescaped; NULL is `\N`). It fails t like
-// execCHDB.
-func queryCHDB(t testing.TB, s *chdbSession, sql string) [][]string {
-	t.Helper()
-	out := execCHDB(t, s, sql)
-	var rows [][]string
-	for line := range strings.Lines(out) {
-		fields := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
-		for i, f := range fields {
-			fields[i] = chdbTSVUnescape.Replace(f)
-		}
-		rows = append(rows, fields)
-	}
-	return rows
-}
-
-var chdbTSVUnescape = strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\r`, "\r", `\0`, "\x00", `\'`, `'`, `\b`, "\b", `\f`, "\f")
 
 // schemaStatement is one statement of the schema, labelled for messages.
 type schemaStatement struct {
@@ -254,7 +44,7 @@ func schemaStatements(t testing.TB, cfg Config) ([]Migration, []schemaStatement)
 // migrateCHDB creates tend's schema on s as Store.Migrate does on a server,
 // recording each migration in schema_migrations. It reports every statement
 // chDB rejects, then stops t if there was any.
-func migrateCHDB(t testing.TB, s *chdbSession, cfg Config) []Migration {
+func migrateCHDB(t testing.TB, s *chdbtest.Session, cfg Config) []Migration {
 	t.Helper()
 	ms, stmts := schemaStatements(t, cfg)
 	failed := false
@@ -271,7 +61,7 @@ func migrateCHDB(t testing.TB, s *chdbSession, cfg Config) []Migration {
 	// through INSERT … SELECT here.
 	db := cfg.withDefaults().Database
 	for _, m := range ms {
-		execCHDB(t, s, fmt.Sprintf("INSERT INTO %s.schema_migrations (version, name, applied_at) SELECT toUInt32(%d), %s, now()",
+		s.MustExec(t, fmt.Sprintf("INSERT INTO %s.schema_migrations (version, name, applied_at) SELECT toUInt32(%d), %s, now()",
 			db, m.Version, chdbQuote(m.Name)))
 	}
 	return ms
@@ -322,7 +112,7 @@ var (
 // TestMigrationsOnCurrentClickHouse runs tend's schema, as Store.Migrate
 // does, on current ClickHouse (chDB), then uses it the way tend does.
 func TestMigrationsOnCurrentClickHouse(t *testing.T) {
-	s := newCHDB(t)
+	s := chdbtest.New(t)
 	t.Logf("chDB: ClickHouse %s", s.Version)
 	cfg := Config{}.withDefaults()
 	db, reporting := cfg.Database, cfg.ReportingDatabase
@@ -340,7 +130,7 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 
 	// Store.appliedVersions' query.
 	var applied []int
-	for _, row := range queryCHDB(t, s, "SELECT DISTINCT version FROM "+db+".schema_migrations") {
+	for _, row := range s.MustRows(t, "SELECT DISTINCT version FROM "+db+".schema_migrations") {
 		v, err := strconv.Atoi(row[0])
 		if err != nil {
 			t.Fatalf("schema_migrations version %q: %v", row[0], err)
@@ -359,11 +149,11 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 	// Every database and table the statements create exists.
 	inList := chdbQuote(db) + ", " + chdbQuote(reporting)
 	databases := map[string]bool{}
-	for _, row := range queryCHDB(t, s, "SELECT name FROM system.databases") {
+	for _, row := range s.MustRows(t, "SELECT name FROM system.databases") {
 		databases[row[0]] = true
 	}
 	tables := map[string]bool{}
-	for _, row := range queryCHDB(t, s, "SELECT database, name FROM system.tables WHERE database IN ("+inList+")") {
+	for _, row := range s.MustRows(t, "SELECT database, name FROM system.tables WHERE database IN ("+inList+")") {
 		tables[row[0]+"."+row[1]] = true
 	}
 	for _, st := range stmts {
@@ -377,7 +167,7 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 
 	// The columns, with their types.
 	columns := map[string]map[string]string{} // table → column → type
-	for _, row := range queryCHDB(t, s, "SELECT database, table, name, type FROM system.columns WHERE database IN ("+inList+")") {
+	for _, row := range s.MustRows(t, "SELECT database, table, name, type FROM system.columns WHERE database IN ("+inList+")") {
 		table := row[0] + "." + row[1]
 		if columns[table] == nil {
 			columns[table] = map[string]string{}
@@ -438,13 +228,13 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 		return "INSERT INTO " + db + ".checkins (" + strings.Join(checkinColumns, ", ") + ")\nSELECT " +
 			strings.Join(vals, ", ") + "\nFROM numbers(5)"
 	}
-	execCHDB(t, s, insert(1))
-	execCHDB(t, s, insert(2))
+	s.MustExec(t, insert(1))
+	s.MustExec(t, insert(2))
 
 	// FINAL reads one row per check-in: the latest stored.
 	check := func(sql string, want [][]string) {
 		t.Helper()
-		if got := queryCHDB(t, s, sql); !slices.EqualFunc(got, want, slices.Equal) {
+		if got := s.MustRows(t, sql); !slices.EqualFunc(got, want, slices.Equal) {
 			t.Errorf("on ClickHouse %s:\n%s\n= %q, want %q", s.Version, sql, got, want)
 		}
 	}
@@ -457,27 +247,8 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 		[][]string{{"team-1", "chk-0", "20", "5", `\N`}, {"team-1", "chk-2", "22", "5", `\N`}, {"team-1", "chk-4", "24", "5", `\N`}})
 
 	// After a merge the duplicates are gone without FINAL too.
-	execCHDB(t, s, "OPTIMIZE TABLE "+db+".checkins FINAL")
+	s.MustExec(t, "OPTIMIZE TABLE "+db+".checkins FINAL")
 	check("SELECT count(), sum(burnout) FROM "+db+".checkins", [][]string{{"5", "110"}})
-}
-
-// chdbLockedBuffer is a bytes.Buffer that exec's copying goroutine may write
-// while a test reads it.
-type chdbLockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *chdbLockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *chdbLockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestReportingQueriesOnCurrentClickHouse runs the reporting reads — with a
@@ -485,37 +256,37 @@ func (b *chdbLockedBuffer) String() string {
 // writes' column lists on ClickHouse 26, as the pipeline tests run them on
 // 18.16.
 func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
-	s := newCHDB(t)
+	s := chdbtest.New(t)
 	cfg := Config{}.withDefaults()
 	migrateCHDB(t, s, cfg)
 	db, rep := cfg.Database, cfg.ReportingDatabase
 	// Six check-ins of three clinicians in one week: each clinician's later
 	// one (numbers 3, 4, 5) is their vote.
-	execCHDB(t, s, "INSERT INTO "+db+".checkins (id, clinic, team, clinician, instrument, submitted_at, received_at, stored_at, answers, burnout) "+
+	s.MustExec(t, "INSERT INTO "+db+".checkins (id, clinic, team, clinician, instrument, submitted_at, received_at, stored_at, answers, burnout) "+
 		"SELECT concat('c', toString(number)), 'clinic-a', 'team-1', concat('p', toString(number % 3)), 'proqol5', "+
 		"toDateTime('2024-02-05 10:00:00', 'UTC') + number * 3600, now(), now(), [1], toFloat64(20 + number) FROM numbers(6)")
-	execCHDB(t, s, "INSERT INTO "+rep+".team_weekly ("+teamWeeklyColumns+") SELECT 'clinic-a', 'team-1', toDate('2024-02-05'), 'burnout', "+
+	s.MustExec(t, "INSERT INTO "+rep+".team_weekly ("+teamWeeklyColumns+") SELECT 'clinic-a', 'team-1', toDate('2024-02-05'), 'burnout', "+
 		"0, toUInt32(3), 24.0, 0.8, 0.0, 24.0, NULL, NULL, NULL, NULL, 1.0, toUInt64(1)")
-	execCHDB(t, s, "INSERT INTO "+rep+".alerts ("+alertColumns+") SELECT 'a1', 'clinic-a', 'team-1', 'burnout_rising', "+
+	s.MustExec(t, "INSERT INTO "+rep+".alerts ("+alertColumns+") SELECT 'a1', 'clinic-a', 'team-1', 'burnout_rising', "+
 		"toDate('2024-02-05'), 'firing', ['ewma'], [1.5], 0, now(), toUInt64(1)")
 
 	bind := func(sql string) string { return strings.Replace(sql, "?", "('clinic-a')", 1) }
 	burnout := 5 + slices.Index(instrument.ScoreNames(), "burnout")
 	var votes []string
-	for _, row := range queryCHDB(t, s, bind(observationsSQL(cfg))+" ORDER BY clinician") {
+	for _, row := range s.MustRows(t, bind(observationsSQL(cfg))+" ORDER BY clinician") {
 		votes = append(votes, strings.Join([]string{row[2], row[3], row[4], row[burnout]}, " "))
 	}
 	if want := []string{"p0 2024-02-05 proqol5 23", "p1 2024-02-05 proqol5 24", "p2 2024-02-05 proqol5 25"}; !slices.Equal(votes, want) {
 		t.Errorf("observations = %q, want %q", votes, want)
 	}
-	if got := queryCHDB(t, s, bind(alertsSQL(cfg))); len(got) != 1 || got[0][0] != "a1" || got[0][5] != "firing" {
+	if got := s.MustRows(t, bind(alertsSQL(cfg))); len(got) != 1 || got[0][0] != "a1" || got[0][5] != "firing" {
 		t.Errorf("alerts = %q", got)
 	}
-	if got := queryCHDB(t, s, alertStatesSQL(cfg)); len(got) != 1 || got[0][3] != "firing" {
+	if got := s.MustRows(t, alertStatesSQL(cfg)); len(got) != 1 || got[0][3] != "firing" {
 		t.Errorf("alert states = %q", got)
 	}
 	for _, sql := range []string{storedPerClinicSQL(cfg), computedPerClinicSQL(cfg)} {
-		if got := queryCHDB(t, s, sql); len(got) != 1 || got[0][0] != "clinic-a" {
+		if got := s.MustRows(t, sql); len(got) != 1 || got[0][0] != "clinic-a" {
 			t.Errorf("%s = %q", sql, got)
 		}
 	}

@@ -1,6 +1,5 @@
-// Command chdbexec runs SQL on chDB (current ClickHouse, embedded) for the
-// tests of package clickhouse; see chdb_test.go, which starts it with
-// `go run ./testdata/chdbexec -path DIR`.
+// Command chdbexec runs SQL on chDB (current ClickHouse, embedded) for
+// tests; package chdbtest starts it with `go run` and speaks to it.
 //
 // It is a process of its own because chdb-go loads libchdb.so in a package
 // init (panicking when the library is missing), and chDB allows one session
