@@ -39,6 +39,10 @@ type API interface {
 	Dashboard(uid string) (map[string]any, string, error)
 	// SaveDashboard creates or overwrites the dashboard of the model's uid.
 	SaveDashboard(model map[string]any, folderUID, message string) error
+	// RuleGroup returns the alert rule group title in the folder.
+	RuleGroup(folderUID, title string) (RuleGroup, error)
+	// SetRuleGroup creates or replaces an alert rule group.
+	SetRuleGroup(folderUID string, g RuleGroup) error
 }
 
 // Provision makes Grafana hold tend's folder, datasource and dashboard as
@@ -65,6 +69,7 @@ func Provision(ctx context.Context, api API, cfg Config) ([]string, error) {
 		{"folder " + FolderUID, func() (string, error) { return provisionFolder(api) }},
 		{"datasource " + DatasourceUID, func() (string, error) { return provisionDatasource(api, want) }},
 		{"dashboard " + DashboardUID, func() (string, error) { return provisionDashboard(api, model) }},
+		{"alert rules " + RuleGroupTitle, func() (string, error) { return provisionRuleGroup(api, alertRuleGroup(cfg.withDefaults())) }},
 	}
 	var report []string
 	for _, s := range steps {
@@ -127,6 +132,19 @@ func provisionDashboard(api API, model map[string]any) (string, error) {
 		return "unchanged", nil
 	}
 	return "updated", api.SaveDashboard(model, FolderUID, "updated by tend dashboards provision")
+}
+
+func provisionRuleGroup(api API, want RuleGroup) (string, error) {
+	have, err := api.RuleGroup(FolderUID, want.Title)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "created", api.SetRuleGroup(FolderUID, want)
+	case err != nil:
+		return "", err
+	case sameRuleGroup(have, want):
+		return "unchanged", nil
+	}
+	return "updated", api.SetRuleGroup(FolderUID, want)
 }
 
 // sameJSON compares two values as JSON, so that numbers decoded from
@@ -245,4 +263,57 @@ func (g GrafanaClient) Dashboard(uid string) (map[string]any, string, error) {
 func (g GrafanaClient) SaveDashboard(model map[string]any, folderUID, message string) error {
 	_, err := g.c.NewDashboard(gapi.Dashboard{Model: model, FolderUID: folderUID, Overwrite: true, Message: message})
 	return err
+}
+
+// RuleGroup returns the alert rule group title in folderUID.
+func (g GrafanaClient) RuleGroup(folderUID, title string) (RuleGroup, error) {
+	rg, err := g.c.AlertRuleGroup(folderUID, title)
+	if err != nil {
+		return RuleGroup{}, notFound(err)
+	}
+	out := RuleGroup{Title: rg.Title, IntervalSeconds: rg.Interval}
+	for _, r := range rg.Rules {
+		rule := AlertRule{UID: r.UID, Title: r.Title, Labels: r.Labels, Annotations: r.Annotations}
+		if len(r.Data) > 0 {
+			if m, ok := r.Data[0].Model.(map[string]any); ok {
+				rule.SQL, _ = m["rawSql"].(string)
+			}
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out, nil
+}
+
+// SetRuleGroup replaces the alert rule group g in folderUID. Each rule runs
+// its SQL (A), reduces each series to its last value (B) and fires while
+// that is above zero (C). No data means no alert.
+func (g GrafanaClient) SetRuleGroup(folderUID string, rg RuleGroup) error {
+	expr := map[string]any{"type": "__expr__", "uid": "__expr__"}
+	out := gapi.RuleGroup{Title: rg.Title, FolderUID: folderUID, Interval: rg.IntervalSeconds}
+	for _, r := range rg.Rules {
+		out.Rules = append(out.Rules, gapi.AlertRule{
+			UID: r.UID, Title: r.Title, FolderUID: folderUID, RuleGroup: rg.Title,
+			Condition: "C", For: "0s", NoDataState: gapi.NoDataOk, ExecErrState: gapi.ErrError,
+			Labels: r.Labels, Annotations: r.Annotations,
+			Data: []*gapi.AlertQuery{
+				{
+					RefID: "A", DatasourceUID: DatasourceUID, QueryType: "table",
+					// Grafana reads these as seconds (not a time.Duration).
+					RelativeTimeRange: gapi.RelativeTimeRange{From: 600, To: 0},
+					Model: map[string]any{"refId": "A", "datasource": map[string]any{"type": PluginType, "uid": DatasourceUID},
+						"editorType": "sql", "format": int(FormatTable), "queryType": "table", "rawSql": r.SQL},
+				},
+				{
+					RefID: "B", DatasourceUID: "__expr__",
+					Model: map[string]any{"refId": "B", "datasource": expr, "type": "reduce", "expression": "A", "reducer": "last"},
+				},
+				{
+					RefID: "C", DatasourceUID: "__expr__",
+					Model: map[string]any{"refId": "C", "datasource": expr, "type": "threshold", "expression": "B",
+						"conditions": []any{map[string]any{"evaluator": map[string]any{"type": "gt", "params": []any{0}}}}},
+				},
+			},
+		})
+	}
+	return g.c.SetAlertRuleGroup(out)
 }

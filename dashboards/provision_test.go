@@ -24,7 +24,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("first provision: %v (report %q)", err, report)
 			}
-			want := []string{"grafana health: ok", "folder tend: created", "datasource tend-clickhouse: created", "dashboard tend-teams: created"}
+			want := []string{"grafana health: ok", "folder tend: created", "datasource tend-clickhouse: created", "dashboard tend-teams: created", "alert rules tend-team-alerts: created"}
 			if !slices.Equal(report, want) {
 				t.Errorf("first report = %q, want %q", report, want)
 			}
@@ -38,12 +38,18 @@ func TestProvisionIsIdempotent(t *testing.T) {
 			if password != "" {
 				wantDS = "password set"
 			}
-			want = []string{"grafana health: ok", "folder tend: unchanged", "datasource tend-clickhouse: " + wantDS, "dashboard tend-teams: unchanged"}
+			want = []string{"grafana health: ok", "folder tend: unchanged", "datasource tend-clickhouse: " + wantDS, "dashboard tend-teams: unchanged", "alert rules tend-team-alerts: unchanged"}
 			if !slices.Equal(report, want) {
 				t.Errorf("second report = %q, want %q", report, want)
 			}
-			if len(fake.Folders) != 1 || len(fake.Datasources) != 1 || len(fake.Dashboards) != 1 {
-				t.Fatalf("folders, datasources, dashboards = %d, %d, %d; want one each", len(fake.Folders), len(fake.Datasources), len(fake.Dashboards))
+			if len(fake.Folders) != 1 || len(fake.Datasources) != 1 || len(fake.Dashboards) != 1 || len(fake.RuleGroups) != 1 {
+				t.Fatalf("folders, datasources, dashboards, rule groups = %d, %d, %d, %d; want one each",
+					len(fake.Folders), len(fake.Datasources), len(fake.Dashboards), len(fake.RuleGroups))
+			}
+			g := fake.RuleGroups[FolderUID+"/"+RuleGroupTitle]
+			if r := g.Rules[0]; len(g.Rules) != 1 || *r.Condition != "C" || len(r.Data) != 3 || r.Data[0].DatasourceUID != DatasourceUID ||
+				r.Data[0].RelativeTimeRange.From != 600 || r.Data[1].DatasourceUID != "__expr__" {
+				t.Errorf("alert rule group %+v", g)
 			}
 			ds := fake.Datasources[DatasourceUID]
 			if password == "" {
@@ -93,7 +99,7 @@ func TestProvisionChangesWhatDiffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"grafana health: ok", "folder tend: updated", "datasource tend-clickhouse: updated", "dashboard tend-teams: updated"}
+	want := []string{"grafana health: ok", "folder tend: updated", "datasource tend-clickhouse: updated", "dashboard tend-teams: updated", "alert rules tend-team-alerts: unchanged"}
 	if !slices.Equal(report, want) {
 		t.Errorf("report = %q, want %q", report, want)
 	}

@@ -203,6 +203,12 @@ func checkQueries(t *testing.T, e engine, cfg Config) {
 	if got := run("alerts", q.alerts(), ""); !slices.EqualFunc(got, wantAlerts, slices.Equal) {
 		t.Errorf("alerts = %q, want %q (retracted ones left out)", got, wantAlerts)
 	}
+	// The Grafana alert rule's query: one series per team alert, 1 while it
+	// fires; the retracted one is not there.
+	firing := [][]string{{"clinic-a", "team-1", "burnout_rising", "1"}}
+	if got := run("alert rule", q.firingAlerts(), ""); !slices.EqualFunc(got, firing, slices.Equal) {
+		t.Errorf("alert rule rows = %q, want %q", got, firing)
+	}
 }
 
 // TestQueriesOnClickHouse1816 runs the dashboard on the ClickHouse server

@@ -33,6 +33,8 @@ type Fake struct {
 	Datasources map[string]*models.DataSource
 	Secrets     map[string]map[string]string
 	Dashboards  map[string]*Dashboard
+	// RuleGroups are alert rule groups by "folder/group".
+	RuleGroups map[string]*models.AlertRuleGroup
 	nextID      int64
 	// Writes counts the requests that changed something.
 	Writes int `json:"-"`
@@ -47,7 +49,8 @@ type Dashboard struct {
 // New starts a fake Grafana; cleanup stops it.
 func New(t testing.TB) (*Fake, *httptest.Server) {
 	f := &Fake{t: t, Folders: map[string]*models.Folder{}, Datasources: map[string]*models.DataSource{},
-		Secrets: map[string]map[string]string{}, Dashboards: map[string]*Dashboard{}}
+		Secrets: map[string]map[string]string{}, Dashboards: map[string]*Dashboard{},
+		RuleGroups: map[string]*models.AlertRuleGroup{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/health", f.health)
 	mux.HandleFunc("GET /api/folders/{uid}", f.auth(f.getFolder))
@@ -58,6 +61,8 @@ func New(t testing.TB) (*Fake, *httptest.Server) {
 	mux.HandleFunc("PUT /api/datasources/uid/{uid}", f.auth(f.updateDatasource))
 	mux.HandleFunc("GET /api/dashboards/uid/{uid}", f.auth(f.getDashboard))
 	mux.HandleFunc("POST /api/dashboards/db", f.auth(f.saveDashboard))
+	mux.HandleFunc("GET /api/v1/provisioning/folder/{folder}/rule-groups/{group}", f.auth(f.getRuleGroup))
+	mux.HandleFunc("PUT /api/v1/provisioning/folder/{folder}/rule-groups/{group}", f.auth(f.putRuleGroup))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -250,6 +255,40 @@ func (f *Fake) saveDashboard(w http.ResponseWriter, r *http.Request) {
 	model["version"], model["id"] = version, id
 	f.Dashboards[uid] = &Dashboard{Model: model, FolderUID: cmd.FolderUID}
 	reply(w, http.StatusOK, map[string]any{"id": id, "uid": uid, "status": "success", "version": version, "slug": "tend-team-wellbeing"})
+}
+
+func (f *Fake) getRuleGroup(w http.ResponseWriter, r *http.Request) {
+	g, ok := f.RuleGroups[r.PathValue("folder")+"/"+r.PathValue("group")]
+	if !ok {
+		reply(w, http.StatusNotFound, map[string]string{"message": "rule group not found"})
+		return
+	}
+	reply(w, http.StatusOK, g)
+}
+
+// putRuleGroup replaces a rule group whole, as Grafana's provisioning API
+// does; the folder must exist, and each rule must belong to the group and
+// folder of the path.
+func (f *Fake) putRuleGroup(w http.ResponseWriter, r *http.Request) {
+	var g models.AlertRuleGroup
+	if !decode(w, r, &g) {
+		return
+	}
+	folder, group := r.PathValue("folder"), r.PathValue("group")
+	if _, ok := f.Folders[folder]; !ok {
+		reply(w, http.StatusNotFound, map[string]string{"message": "folder not found"})
+		return
+	}
+	for _, rule := range g.Rules {
+		if rule.FolderUID == nil || *rule.FolderUID != folder || rule.RuleGroup == nil || *rule.RuleGroup != group {
+			reply(w, http.StatusBadRequest, map[string]string{"message": "rule " + rule.UID + " is not of this folder and group"})
+			return
+		}
+	}
+	g.Title, g.FolderUID = group, folder
+	f.RuleGroups[folder+"/"+group] = &g
+	f.Writes++
+	reply(w, http.StatusOK, g)
 }
 
 // Locked runs fn while no request is served: for reading or changing the
