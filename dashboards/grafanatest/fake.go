@@ -35,7 +35,7 @@ type Fake struct {
 	Dashboards  map[string]*Dashboard
 	// RuleGroups are alert rule groups by "folder/group".
 	RuleGroups map[string]*models.AlertRuleGroup
-	nextID      int64
+	nextID     int64
 	// Writes counts the requests that changed something.
 	Writes int `json:"-"`
 }
