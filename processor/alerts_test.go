@@ -95,14 +95,6 @@ func TestAlertsThroughPipeline(t *testing.T) {
 		}
 	}
 	if !fired {
-		dump, _ := pl.store.Conn().Query(t.Context(), "SELECT week, respondents, mean, stddev, slope_8w, ewma, ewma_ucl FROM "+db+".team_weekly FINAL WHERE team = 'rising' AND score = 'burnout' ORDER BY week")
-		for dump.Next() {
-			var w time.Time
-			var r *uint32
-			var m, sd, sl, e, u *float64
-			dump.Scan(&w, &r, &m, &sd, &sl, &e, &u)
-			t.Log(w.Format(time.DateOnly), fmtPtr(r), fmtPtr(m), fmtPtr(sd), fmtPtr(sl), fmtPtr(e), fmtPtr(u))
-		}
 		t.Fatalf("burnout_rising never fired for the rising team; alerts: %+v", alerts)
 	}
 	if n := count(t, pl.store, "SELECT count() FROM "+db+".team_weekly FINAL WHERE team = 'tiny' AND (suppressed = 0 OR mean IS NOT NULL OR respondents IS NOT NULL)"); n != 0 {
