@@ -43,6 +43,11 @@ const asyncChunk = 1000
 // not; all are published asynchronously, and the answer waits for every ack.
 func (s *Server) handleBatch() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := bearer(r)
+		if s.tokens != nil && token == "" {
+			s.reject(w, errUnauthenticated)
+			return
+		}
 		body, mt, ok := readBody(w, r, MaxBatchBytes, "application/json", "application/x-ndjson")
 		if !ok {
 			return
@@ -63,11 +68,11 @@ func (s *Server) handleBatch() http.Handler {
 		preps := make([]prepared, len(items))
 		for i, raw := range items {
 			resp.Results[i].Index = i
-			p, err := s.prepare(raw)
-			var fe checkin.FieldErrors
+			p, err := s.prepare(raw, token)
+			ce, isClient := asClientError(err)
 			switch {
-			case errors.As(err, &fe):
-				resp.Results[i].Status, resp.Results[i].Error, resp.Results[i].Fields = http.StatusBadRequest, "invalid check-in", fe
+			case isClient:
+				resp.Results[i].Status, resp.Results[i].Error, resp.Results[i].Fields = ce.status, ce.msg, ce.fields
 				resp.Rejected++
 			case err != nil:
 				s.log.Error("prepare check-in", "err", err)

@@ -48,7 +48,7 @@ func (s *Server) handleCheckin() http.Handler {
 		if !ok {
 			return
 		}
-		p, err := s.prepare(body)
+		p, err := s.prepare(body, bearer(r))
 		if err != nil {
 			s.reject(w, err)
 			return
@@ -67,9 +67,12 @@ func (s *Server) handleCheckin() http.Handler {
 // prepare decodes and validates one check-in, scores it, and turns it into
 // the event that may leave ingest: an id, a pseudonym in place of the
 // clinician, the time it arrived. The error is FieldErrors for client errors.
-func (s *Server) prepare(body []byte) (prepared, error) {
+func (s *Server) prepare(body []byte, token string) (prepared, error) {
 	c, err := checkin.Decode(body)
 	if err != nil {
+		return prepared{}, err
+	}
+	if err := s.authorize(c.Clinic, token); err != nil {
 		return prepared{}, err
 	}
 	now := s.now()
@@ -147,16 +150,61 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...stri
 	return body, mt, true
 }
 
-// reject answers a client error: 400 with the fields at fault.
-func (s *Server) reject(w http.ResponseWriter, err error) {
+// clientError is a request the client must change: the status, a
+// sentence, and the fields at fault.
+type clientError struct {
+	status int
+	msg    string
+	fields map[string]string
+}
+
+func (e *clientError) Error() string { return e.msg }
+
+// asClientError says which client error err is, if it is one: an
+// authorization refusal, or invalid fields (400).
+func asClientError(err error) (*clientError, bool) {
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce, true
+	}
 	var fe checkin.FieldErrors
-	if !errors.As(err, &fe) {
+	if errors.As(err, &fe) {
+		return &clientError{http.StatusBadRequest, "invalid check-in", fe}, true
+	}
+	return nil, false
+}
+
+// authorize checks that token may submit check-ins for clinic; without
+// tokens configured, ingest is open (development, demo).
+func (s *Server) authorize(clinic, token string) error {
+	switch {
+	case s.tokens == nil:
+		return nil
+	case token == "":
+		return errUnauthenticated
+	case !s.tokens.allows(clinic, token):
+		return &clientError{http.StatusForbidden, "this access token may not submit check-ins for this clinic",
+			map[string]string{"clinic": "not a clinic this access token is for"}}
+	}
+	return nil
+}
+
+var errUnauthenticated = &clientError{http.StatusUnauthorized, "authentication required",
+	map[string]string{"Authorization": "must be \"Bearer <the clinic's access token>\""}}
+
+// reject answers a client error with its status and the fields at fault.
+func (s *Server) reject(w http.ResponseWriter, err error) {
+	ce, ok := asClientError(err)
+	if !ok {
 		s.log.Error("prepare check-in", "err", err)
 		encodeError(w, http.StatusInternalServerError, "could not prepare the check-in", nil)
 		return
 	}
 	s.metrics.rejected.Inc()
-	encodeError(w, http.StatusBadRequest, "invalid check-in", fe)
+	if ce.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tend"`)
+	}
+	encodeError(w, ce.status, ce.msg, ce.fields)
 }
 
 // unavailableMessage tells the client what a 503 means for its check-in.

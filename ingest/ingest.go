@@ -42,6 +42,7 @@ type Server struct {
 	js             Publisher
 	pseudonyms     *checkin.Pseudonymizer
 	feedback       *feedback.Config
+	tokens         Tokens
 	log            *slog.Logger
 	now            func() time.Time
 	publishTimeout time.Duration
@@ -68,6 +69,10 @@ func WithReadiness(check func(context.Context) error) Option {
 func WithRegisterer(r prometheus.Registerer) Option {
 	return func(s *Server) { s.metrics = newMetrics(r) }
 }
+
+// WithTokens requires every check-in to carry an access token of its
+// clinic (Authorization: Bearer); without it ingest is open.
+func WithTokens(t Tokens) Option { return func(s *Server) { s.tokens = t } }
 
 // WithFeedback sets the per-clinic suggestions and support contacts
 // (default feedback.Default()).

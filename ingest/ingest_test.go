@@ -273,3 +273,68 @@ func TestCheckinPage(t *testing.T) {
 		t.Errorf("missing instruments %v", want)
 	}
 }
+
+// TestAccessTokens: with tokens configured, a check-in needs its clinic's
+// token — none is 401, another clinic's is 403 — per item in a batch too.
+func TestAccessTokens(t *testing.T) {
+	tokens, err := ingest.ParseTokens(strings.NewReader("# clinic sha256\nnorthside " + ingest.HashToken("north-secret") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, n := startIngest(t, ingest.WithTokens(tokens))
+	send := func(path, token, body string) (int, http.Header, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, resp.Header, out
+	}
+	north := with(func(m map[string]any) { m["id"] = "north-1" })
+	river := with(func(m map[string]any) { m["id"], m["clinic"] = "river-1", "riverside" })
+
+	status, h, body := send("/v1/checkins", "", north)
+	if fields, _ := body["fields"].(map[string]any); status != 401 || h.Get("WWW-Authenticate") == "" || fields["Authorization"] == nil {
+		t.Errorf("no token: %d %v %v", status, h.Get("WWW-Authenticate"), body)
+	}
+	if status, _, body = send("/v1/checkins", "guess", north); status != 403 {
+		t.Errorf("wrong token: %d %v", status, body)
+	}
+	if status, _, body = send("/v1/checkins", "north-secret", river); status != 403 || body["fields"].(map[string]any)["clinic"] == nil {
+		t.Errorf("another clinic's token: %d %v", status, body)
+	}
+	if status, _, body = send("/v1/checkins", "north-secret", north); status != 202 {
+		t.Errorf("the clinic's token: %d %v", status, body)
+	}
+	if status, _, _ = send("/v1/checkins/batch", "", "["+north+"]"); status != 401 {
+		t.Errorf("batch without a token: %d", status)
+	}
+	status, _, body = send("/v1/checkins/batch", "north-secret", "["+river+","+north+"]")
+	results, _ := body["results"].([]any)
+	if status != 200 || len(results) != 2 || results[0].(map[string]any)["status"] != 403.0 || results[1].(map[string]any)["status"] != 202.0 {
+		t.Errorf("mixed batch: %d %v", status, body)
+	}
+	if got := n.StreamMessages(t, stream.Checkins); got != 1 {
+		t.Errorf("stream holds %d messages, want only the authorized check-in", got)
+	}
+}
+
+func TestParseTokensErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "no tokens",
+		"northside\n":              "line 1",
+		"# c\nnorthside zz\n":      "line 2",
+		"northside " + "ab" + "\n": "not a SHA-256",
+	} {
+		if _, err := ingest.ParseTokens(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTokens(%q) = %v, want an error with %q", in, err, want)
+		}
+	}
+}

@@ -187,7 +187,7 @@ func postConcurrently(ctx context.Context, url string, cs []checkin.CheckIn, cli
 		wg.Go(func() {
 			for chunk := range work {
 				body, _ := json.Marshal(chunk)
-				status, resp, err := postJSON(ctx, url+"/v1/checkins/batch", body)
+				status, resp, err := ingestClient{url: url}.post(ctx, "/v1/checkins/batch", body)
 				if err == nil && status != http.StatusOK {
 					err = fmt.Errorf("batch: HTTP %d: %.200s", status, resp)
 				}
@@ -241,7 +241,7 @@ func singleLatencies(ctx context.Context, url string, cs []checkin.CheckIn) ([]t
 	for _, c := range cs {
 		body, _ := json.Marshal(c)
 		start := time.Now()
-		status, resp, err := postJSON(ctx, url+"/v1/checkins", body)
+		status, resp, err := ingestClient{url: url}.post(ctx, "/v1/checkins", body)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,9 +14,13 @@ import (
 // runCheckin is `tend checkin`: submit one check-in JSON and print the answer.
 func runCheckin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("checkin", "Submits one check-in (v1 JSON, from --file or stdin) to ingest and prints the response: your own scores, bands and suggestions.", stderr)
-	url := fs.String("url", "http://127.0.0.1:8080", "ingest base `URL`")
+	var client ingestClient
+	client.flags(fs)
 	file := fs.String("file", "-", "check-in JSON `file`; - reads stdin")
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := client.readToken(getenv); err != nil {
 		return err
 	}
 	var body []byte
@@ -28,7 +33,7 @@ func runCheckin(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("read check-in: %w", err)
 	}
-	status, resp, err := postJSON(ctx, *url+"/v1/checkins", body)
+	status, resp, err := client.post(ctx, "/v1/checkins", body)
 	if err != nil {
 		return err
 	}
@@ -41,21 +46,38 @@ func runCheckin(ctx context.Context, args []string, getenv func(string) string, 
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}
 
-// postJSON posts body to url and returns the status and response body.
-func postJSON(ctx context.Context, url string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// ingestClient posts to an ingest API, with the clinic's access token when
+// TEND_TOKEN or TEND_TOKEN_FILE gives one (never a flag: flags are visible
+// to other users of the machine).
+type ingestClient struct{ url, token string }
+
+func (c *ingestClient) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "ingest base `URL` (access token: TEND_TOKEN or TEND_TOKEN_FILE)")
+}
+
+func (c *ingestClient) readToken(getenv func(string) string) (err error) {
+	c.token, err = secretFromEnv(getenv, "TEND_TOKEN")
+	return err
+}
+
+// post sends body as JSON to path and returns the status and response body.
+func (c ingestClient) post(ctx context.Context, path string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("post %s: %w", url, err)
+		return 0, nil, fmt.Errorf("post %s: %w", c.url+path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", url, err)
+		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", c.url+path, err)
 	}
 	return resp.StatusCode, b, nil
 }

@@ -49,6 +49,8 @@ type Config struct {
 	ClickHouse clickhouse.Config
 
 	FeedbackConfig string
+	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
+	IngestTokens string
 	// GrafanaURL, when set, has `tend up` provision Grafana at start.
 	GrafanaURL       string
 	PseudonymKeyFile string
@@ -169,6 +171,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	if r.ingest {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
 		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
+		fs.StringVar(&c.IngestTokens, "ingest-tokens", "", "`file` of clinics' access tokens (lines \"clinic sha256-hex\"; `tend token` makes them); empty: ingest accepts check-ins without a token")
 		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
 	if r.process {

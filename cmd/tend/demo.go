@@ -23,6 +23,7 @@ const demoEvery = 2 * time.Second
 // check-in every two seconds until ctx ends. Re-running it the same day
 // sends the same history, which the pipeline counts once.
 func runDemo(ctx context.Context, ingestURL string, stdout io.Writer, log *slog.Logger) error {
+	client := ingestClient{url: ingestURL}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	history := simulate.Workforce{
 		Clinics: 2, ClinicNames: []string{"northside", "riverside"},
@@ -36,7 +37,7 @@ func runDemo(ctx context.Context, ingestURL string, stdout io.Writer, log *slog.
 		if err != nil {
 			return err
 		}
-		status, resp, err := postJSON(ctx, ingestURL+"/v1/checkins/batch", body)
+		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func runDemo(ctx context.Context, ingestURL string, stdout io.Writer, log *slog.
 		if err != nil {
 			return err
 		}
-		status, resp, err := postJSON(ctx, ingestURL+"/v1/checkins", body)
+		status, resp, err := client.post(ctx, "/v1/checkins", body)
 		switch {
 		case ctx.Err() != nil:
 			return nil

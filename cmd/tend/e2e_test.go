@@ -65,7 +65,7 @@ func TestEndToEnd(t *testing.T) {
 		wg.Go(func() {
 			for c := range work {
 				body, _ := json.Marshal(c)
-				status, resp, err := postJSON(t.Context(), m.IngestURL()+"/v1/checkins", body)
+				status, resp, err := ingestClient{url: m.IngestURL()}.post(t.Context(), "/v1/checkins", body)
 				if err != nil || status != http.StatusAccepted {
 					t.Errorf("post %s: %d %s %v", c.ID, status, resp, err)
 				}

@@ -25,7 +25,7 @@ func TestErase(t *testing.T) {
 		cs[i].Clinician, cs[i].Answers = fmt.Sprintf("clinician-%d", i%6), []int{1 + i%5}
 		cs[i].SubmittedAt = time.Now().UTC().Add(-time.Duration(i) * time.Minute).Truncate(time.Second)
 		body, _ := json.Marshal(cs[i])
-		if status, resp, err := postJSON(t.Context(), m.IngestURL()+"/v1/checkins", body); err != nil || status != http.StatusAccepted {
+		if status, resp, err := (ingestClient{url: m.IngestURL()}).post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 			t.Fatalf("post: %d %s %v", status, resp, err)
 		}
 	}

@@ -32,13 +32,17 @@ The first row names the columns: clinic, team, clinician, submitted_at (RFC 3339
 (numbers separated by spaces or semicolons) or as item1, item2, … in item order.
 Optional: id, sessions, trauma_sessions, hours_worked, sleep_hours. A row without an id
 gets one derived from its content, so importing the same file twice counts once.`, stderr)
-	url := fs.String("url", "http://127.0.0.1:8080", "ingest base `URL`")
+	var client ingestClient
+	client.flags(fs)
 	batch := fs.Int("batch", 1000, "check-ins per request")
 	if err := parseFlagsAndArgs(fs, args, getenv); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *batch < 1 {
 		return usageError{errors.New("need exactly one CSV file, after the flags, and --batch of at least 1")}
+	}
+	if err := client.readToken(getenv); err != nil {
+		return err
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -66,7 +70,7 @@ gets one derived from its content, so importing the same file twice counts once.
 		if err != nil {
 			return err
 		}
-		status, resp, err := postJSON(ctx, *url+"/v1/checkins/batch", body)
+		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
 		if err != nil {
 			return fmt.Errorf("import after %d rows: %w", sent, err)
 		}

@@ -50,6 +50,7 @@ Commands:
   import    bulk-import check-ins from a CSV survey export, with progress
   simulate  post synthetic clinics over weeks through the ingest API
   bench     end-to-end throughput and latency, with broker and store baselines
+  token     make a clinic access token for --ingest-tokens
   dashboards  export --dir D: Grafana provisioning files;
             provision: install them through Grafana's HTTP API
   erase     erase one clinician's check-ins (right to erasure) and recompute
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runImport(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "dashboards":
 		return runDashboards(ctx, rest, getenv, stdout, stderr)
 	case "bench":

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
@@ -100,7 +101,7 @@ func TestUpServesAndDrains(t *testing.T) {
 		return false
 	})
 	body := []byte(`{"id":"drain-1","clinic":"northside","team":"t1","clinician":"c-1","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[2]}`)
-	if status, resp, err := postJSON(ctx, url+"/v1/checkins", body); err != nil || status != http.StatusAccepted {
+	if status, resp, err := (ingestClient{url: url}).post(ctx, "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 		t.Fatalf("post: %d %s %v", status, resp, err)
 	}
 	store := testenv.OpenStore(t, ch)
@@ -198,4 +199,23 @@ func TestImport(t *testing.T) {
 		}
 	}
 	waitStored(t, m, testenv.OpenStore(t, m.Config.ClickHouse), 3)
+}
+
+// TestToken: the printed line grants the printed token, for its clinic only.
+func TestToken(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"tend", "token", "--clinic", "northside"}, env(nil), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("tend token printed %q", out.String())
+	}
+	token, line := strings.TrimSpace(lines[1]), strings.TrimSpace(lines[3])
+	if want := "northside " + ingest.HashToken(token); line != want || !strings.HasPrefix(token, "tend_") {
+		t.Errorf("line %q for token %q, want %q", line, token, want)
+	}
+	if _, err := ingest.ParseTokens(strings.NewReader(line)); err != nil {
+		t.Errorf("the printed line does not parse: %v", err)
+	}
 }

@@ -25,7 +25,7 @@ func TestRawIdentifierNeverStored(t *testing.T) {
 		raw[i] = fmt.Sprintf("raw-clinician-%02d@example.org", i%12)
 		cs[i].Clinician = raw[i]
 		body, _ := json.Marshal(cs[i])
-		if status, resp, err := postJSON(t.Context(), m.IngestURL()+"/v1/checkins", body); err != nil || status != http.StatusAccepted {
+		if status, resp, err := (ingestClient{url: m.IngestURL()}).post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 			t.Fatalf("post: %d %s %v", status, resp, err)
 		}
 	}

@@ -194,13 +194,24 @@ func (m *Main) startIngest() error {
 			return err
 		}
 	}
-	srv := ingest.New(m.js, p,
+	opts := []ingest.Option{
 		ingest.WithFeedback(fb),
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
 		ingest.WithReadiness(m.natsReady),
 		ingest.WithReadiness(m.store.Ping),
-	)
+	}
+	if m.Config.IngestTokens != "" {
+		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, ingest.WithTokens(tokens))
+		m.Log.Info("ingest requires clinic access tokens", "clinics", len(tokens))
+	} else if !m.Config.Demo {
+		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
+	}
+	srv := ingest.New(m.js, p, opts...)
 	m.httpServer, m.httpAddr, err = serveHTTP(m.Config.HTTPAddr, srv, m.Log)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)

@@ -17,9 +17,10 @@ import (
 // over weeks, some teams deteriorating, posted through the real ingest API.
 func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var w simulate.Workforce
-	var url, instruments string
+	var client ingestClient
+	var instruments string
 	fs := newFlagSet("simulate", "Posts realistic synthetic check-ins — clinics, teams and clinicians over weeks, some teams deteriorating — through the ingest batch API. The same flags give the same check-ins, so a rerun on the same day is counted once.", stderr)
-	fs.StringVar(&url, "url", "http://127.0.0.1:8080", "ingest base `URL`")
+	client.flags(fs)
 	fs.IntVar(&w.Clinics, "clinics", 3, "clinics")
 	fs.IntVar(&w.TeamsPerClinic, "teams", 4, "teams per clinic")
 	fs.IntVar(&w.MinTeam, "min-team", 3, "fewest clinicians in a team")
@@ -30,6 +31,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&instruments, "instruments", "proqol5,scssf,cbi,miniz", "instruments to answer, comma-separated")
 	fs.Uint64Var(&w.Seed, "seed", 1, "random seed")
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := client.readToken(getenv); err != nil {
 		return err
 	}
 	if w.Clinics < 1 || w.TeamsPerClinic < 1 || w.MinTeam < 1 || w.MaxTeam < w.MinTeam || w.Weeks < 1 || w.PerWeek < 1 {
@@ -45,7 +49,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return err
 		}
-		status, resp, err := postJSON(ctx, url+"/v1/checkins/batch", body)
+		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
 		if err != nil {
 			return err
 		}

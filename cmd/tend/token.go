@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tendhq/tend/ingest"
+)
+
+// runToken is `tend token`: a new access token for a clinic, and the line
+// that grants it in the --ingest-tokens file. Only the token's hash is ever
+// stored; the token itself is shown once.
+func runToken(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var clinic string
+	fs := newFlagSet("token", "Makes a new access token for a clinic's apps or check-in page. Give the token to the clinic; add the line printed after it to the --ingest-tokens file (it holds only the token's SHA-256).", stderr)
+	fs.StringVar(&clinic, "clinic", "", "the clinic the token may submit check-ins for (required)")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if clinic == "" {
+		return usageError{errors.New("token: --clinic is required")}
+	}
+	token := "tend_" + rand.Text()
+	fmt.Fprintf(stdout, "token (give it to %s; it is not stored anywhere):\n  %s\nline for the --ingest-tokens file:\n  %s %s\n",
+		clinic, token, clinic, ingest.HashToken(token))
+	return nil
+}

@@ -1,0 +1,90 @@
+package ingest
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// Tokens authorizes submissions per clinic: each clinic has one or more
+// access tokens (an app's, a kiosk's, a shared clinic code), stored as their
+// SHA-256 so that the file grants nothing if it leaks. A token lets its
+// holder submit check-ins for its clinic only.
+type Tokens map[string][][sha256.Size]byte
+
+// HashToken is the SHA-256 of a token, in hex, as the tokens file holds it.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// LoadTokens reads a tokens file: one "clinic sha256-hex" pair per line;
+// blank lines and lines starting with # are ignored.
+func LoadTokens(path string) (Tokens, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ingest tokens: %w", err)
+	}
+	defer f.Close()
+	t, err := ParseTokens(f)
+	if err != nil {
+		return nil, fmt.Errorf("ingest tokens %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ParseTokens reads the tokens file format of LoadTokens.
+func ParseTokens(r io.Reader) (Tokens, error) {
+	t := Tokens{}
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		var sum [sha256.Size]byte
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("line %d: want \"clinic sha256-hex\", got %q", line, text)
+		}
+		if b, err := hex.DecodeString(fields[1]); err != nil || len(b) != sha256.Size {
+			return nil, fmt.Errorf("line %d: %q is not a SHA-256 in hex (tend token prints one)", line, fields[1])
+		} else {
+			copy(sum[:], b)
+		}
+		t[fields[0]] = append(t[fields[0]], sum)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(t) == 0 {
+		return nil, fmt.Errorf("no tokens: an empty file would lock every clinic out")
+	}
+	return t, nil
+}
+
+// allows reports whether token may submit for clinic. It compares every
+// hash in constant time, so that timing tells nothing about the tokens.
+func (t Tokens) allows(clinic, token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	ok := 0
+	for _, h := range t[clinic] {
+		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
+	}
+	return ok == 1
+}
+
+// bearer is the token of an Authorization: Bearer header, or "".
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
