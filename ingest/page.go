@@ -18,7 +18,7 @@ func handlePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
 		w.Write(checkinPage)
