@@ -186,12 +186,7 @@ func postConcurrently(ctx context.Context, url string, cs []checkin.CheckIn, cli
 	for range clients {
 		wg.Go(func() {
 			for chunk := range work {
-				body, _ := json.Marshal(chunk)
-				status, resp, err := ingestClient{url: url}.post(ctx, "/v1/checkins/batch", body)
-				if err == nil && status != http.StatusOK {
-					err = fmt.Errorf("batch: HTTP %d: %.200s", status, resp)
-				}
-				if err != nil {
+				if _, err := (ingestClient{url: url}).postBatch(ctx, chunk); err != nil {
 					errs <- err
 					return
 				}

@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/tendhq/tend/internal/checkin"
 )
 
 // runCheckin is `tend checkin`: submit one check-in JSON and print the answer.
@@ -80,4 +84,53 @@ func (c ingestClient) post(ctx context.Context, path string, body []byte) (int, 
 		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", c.url+path, err)
 	}
 	return resp.StatusCode, b, nil
+}
+
+// batchResult is the answer of POST /v1/checkins/batch.
+type batchResult struct {
+	Accepted, Rejected, Unavailable int
+	Results                         []struct {
+		Index  int               `json:"index"`
+		Status int               `json:"status"`
+		Error  string            `json:"error"`
+		Fields map[string]string `json:"fields"`
+	}
+}
+
+// postBatch posts check-ins to the batch endpoint and returns its per-item
+// answer; an answer other than 200 is an error.
+func (c ingestClient) postBatch(ctx context.Context, cs []checkin.CheckIn) (batchResult, error) {
+	var r batchResult
+	body, err := json.Marshal(cs)
+	if err != nil {
+		return r, err
+	}
+	status, resp, err := c.post(ctx, "/v1/checkins/batch", body)
+	if err != nil {
+		return r, err
+	}
+	if status != http.StatusOK || json.Unmarshal(resp, &r) != nil {
+		return r, fmt.Errorf("batch: HTTP %d: %.300s", status, resp)
+	}
+	return r, nil
+}
+
+// postAll posts check-ins in batches of size, and fails unless every one
+// was accepted. progress, if set, hears how many were sent.
+func (c ingestClient) postAll(ctx context.Context, cs []checkin.CheckIn, size int, progress func(sent int)) error {
+	sent := 0
+	for chunk := range slices.Chunk(cs, size) {
+		r, err := c.postBatch(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("after %d check-ins: %w", sent, err)
+		}
+		if r.Accepted != len(chunk) {
+			return fmt.Errorf("after %d check-ins: %d rejected, %d not stored", sent, r.Rejected, r.Unavailable)
+		}
+		sent += len(chunk)
+		if progress != nil {
+			progress(sent)
+		}
+	}
+	return nil
 }

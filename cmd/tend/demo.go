@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/tendhq/tend/internal/simulate"
@@ -32,18 +31,8 @@ func runDemo(ctx context.Context, ingestURL string, stdout io.Writer, log *slog.
 		Instruments:   []string{"proqol5", "scssf", "miniz"},
 		Deteriorating: 0.34, Seed: 2026, End: today,
 	}.CheckIns()
-	for chunk := range slices.Chunk(history, 500) {
-		body, err := json.Marshal(chunk)
-		if err != nil {
-			return err
-		}
-		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
-		if err != nil {
-			return err
-		}
-		if status != http.StatusOK {
-			return fmt.Errorf("demo batch refused: HTTP %d: %s", status, resp)
-		}
+	if err := client.postAll(ctx, history, 500, nil); err != nil {
+		return fmt.Errorf("demo history: %w", err)
 	}
 	fmt.Fprintf(stdout, "demo: sent %d check-ins (12 weeks, 2 clinics, 6 teams) to %s/v1/checkins/batch; a new one follows every %s.\n",
 		len(history), ingestURL, demoEvery)

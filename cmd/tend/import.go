@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,24 +65,9 @@ gets one derived from its content, so importing the same file twice counts once.
 			}
 			items = append(items, r.checkIn)
 		}
-		body, err := json.Marshal(items)
+		out, err := client.postBatch(ctx, items)
 		if err != nil {
-			return err
-		}
-		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
-		if err != nil {
-			return fmt.Errorf("import after %d rows: %w", sent, err)
-		}
-		var out struct {
-			Results []struct {
-				Index  int               `json:"index"`
-				Status int               `json:"status"`
-				Error  string            `json:"error"`
-				Fields map[string]string `json:"fields"`
-			} `json:"results"`
-		}
-		if status != http.StatusOK || json.Unmarshal(resp, &out) != nil {
-			return fmt.Errorf("import after %d rows: HTTP %d: %.300s (rerun: rows already stored count once)", sent, status, resp)
+			return fmt.Errorf("import after %d rows: %w (rerun: rows already stored count once)", sent, err)
 		}
 		lines := make([]int, 0, len(items))
 		for _, r := range chunk {

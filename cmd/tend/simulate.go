@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -43,24 +40,11 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	w.End = time.Now().UTC().Truncate(24 * time.Hour)
 	cs := w.CheckIns()
 	start := time.Now()
-	sent := 0
-	for chunk := range slices.Chunk(cs, 1000) {
-		body, err := json.Marshal(chunk)
-		if err != nil {
-			return err
-		}
-		status, resp, err := client.post(ctx, "/v1/checkins/batch", body)
-		if err != nil {
-			return err
-		}
-		var r struct{ Accepted, Rejected, Unavailable int }
-		if status != http.StatusOK || json.Unmarshal(resp, &r) != nil || r.Rejected+r.Unavailable > 0 {
-			return fmt.Errorf("batch after %d check-ins: HTTP %d: %.300s", sent, status, resp)
-		}
-		sent += len(chunk)
-		fmt.Fprintf(stdout, "\rsimulate: %d/%d check-ins", sent, len(cs))
+	err := client.postAll(ctx, cs, 1000, func(sent int) { fmt.Fprintf(stdout, "\rsimulate: %d/%d check-ins", sent, len(cs)) })
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nsimulate: %d check-ins for %d clinics × %d teams over %d weeks in %s\n",
-		sent, w.Clinics, w.TeamsPerClinic, w.Weeks, time.Since(start).Round(time.Millisecond))
+		len(cs), w.Clinics, w.TeamsPerClinic, w.Weeks, time.Since(start).Round(time.Millisecond))
 	return nil
 }
