@@ -51,7 +51,6 @@ type Processor struct {
 	batchSize int
 	batchWait time.Duration
 	ackWait   time.Duration
-	durable   string
 	metrics   *metrics
 	reporter  *Reporter
 
@@ -84,10 +83,6 @@ func WithRegisterer(r prometheus.Registerer) Option {
 // recomputation of their team metrics.
 func WithReporter(r *Reporter) Option { return func(p *Processor) { p.reporter = r } }
 
-// WithDurable names the durable consumer (default stream.ProcessorDurable);
-// replicas sharing a name share the work.
-func WithDurable(name string) Option { return func(p *Processor) { p.durable = name } }
-
 // New returns a processor reading from js and writing to store.
 func New(js jetstream.JetStream, store Store, opts ...Option) *Processor {
 	p := &Processor{
@@ -98,7 +93,6 @@ func New(js jetstream.JetStream, store Store, opts ...Option) *Processor {
 		batchSize: DefaultBatchSize,
 		batchWait: DefaultBatchWait,
 		ackWait:   DefaultAckWait,
-		durable:   stream.ProcessorDurable,
 	}
 	for _, o := range opts {
 		o(p)
@@ -112,7 +106,7 @@ func New(js jetstream.JetStream, store Store, opts ...Option) *Processor {
 // consumer creates or updates the durable pull consumer.
 func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c, err := p.js.CreateOrUpdateConsumer(ctx, stream.Checkins, jetstream.ConsumerConfig{
-		Durable:       p.durable,
+		Durable:       stream.ProcessorDurable,
 		Description:   "tend processor: check-ins into ClickHouse",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       p.ackWait,
@@ -121,7 +115,7 @@ func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", p.durable, err)
+		return nil, fmt.Errorf("consumer %s: %w", stream.ProcessorDurable, err)
 	}
 	return c, nil
 }
@@ -133,7 +127,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.log.Info("processor running", "durable", p.durable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
+	p.log.Info("processor running", "durable", stream.ProcessorDurable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		msgs, err := p.fetch(cons)

@@ -51,7 +51,7 @@ type Reporter struct {
 	log     *slog.Logger
 	metrics *reporterMetrics
 
-	// ReconcileEvery is how often stale clinics are looked for (default 1m).
+	// reconcileEvery is how often stale clinics are looked for.
 	reconcileEvery time.Duration
 	// chunk bounds the clinics recomputed together, and so memory.
 	chunk int
@@ -64,11 +64,6 @@ type Reporter struct {
 
 // ReporterOption configures a Reporter.
 type ReporterOption func(*Reporter)
-
-// WithReconcileEvery sets how often the Reporter looks for stale clinics.
-func WithReconcileEvery(d time.Duration) ReporterOption {
-	return func(r *Reporter) { r.reconcileEvery = d }
-}
 
 // WithReporterLogger sets the structured logger.
 func WithReporterLogger(l *slog.Logger) ReporterOption { return func(r *Reporter) { r.log = l } }

@@ -59,7 +59,8 @@ func main() {
 	w := bufio.NewWriter(os.NewFile(uintptr(fd), "protocol"))
 	enc := json.NewEncoder(w)
 	send := func(r response) {
-		if err := enc.Encode(r); err == nil {
+		err := enc.Encode(r)
+		if err == nil {
 			err = w.Flush()
 		}
 		if err != nil {
