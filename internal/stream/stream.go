@@ -94,11 +94,33 @@ func (c Config) streams() []jetstream.StreamConfig {
 	}
 }
 
-// Ensure creates tend's streams, or updates them to this configuration.
+// errNoPeers is JetStream's "no suitable peers for placement": a replicated
+// stream asked of a cluster whose servers have not all joined yet.
+const errNoPeers jetstream.ErrorCode = 10005
+
+// placementWait bounds how long Ensure waits for a forming cluster.
+const placementWait = 30 * time.Second
+
+// Ensure creates tend's streams, or updates them to this configuration. On
+// a cluster still forming (servers starting together), it waits up to
+// placementWait for enough servers to place the replicas.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) error {
+	deadline := time.Now().Add(placementWait)
 	for _, sc := range cfg.streams() {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("ensure stream %s: %w", sc.Name, err)
+		for {
+			_, err := js.CreateOrUpdateStream(ctx, sc)
+			var apiErr *jetstream.APIError
+			if err == nil {
+				break
+			}
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode != errNoPeers || time.Now().After(deadline) {
+				return fmt.Errorf("ensure stream %s: %w", sc.Name, err)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("ensure stream %s: %w", sc.Name, err)
+			case <-time.After(250 * time.Millisecond):
+			}
 		}
 	}
 	return nil
