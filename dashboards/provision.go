@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"reflect"
 	"time"
 
 	gapi "github.com/grafana/grafana-api-golang-client"
+
+	"github.com/tendhq/tend/internal/retry"
 )
 
 // ErrNotFound is what an API returns for a resource Grafana does not have.
@@ -157,6 +160,24 @@ func sameJSON(a, b any) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// ProvisionRetrying is Provision for a Grafana that may still be starting
+// next to tend: it tries up to 8 times over about four minutes, with
+// exponential back-off, and returns the last error.
+func ProvisionRetrying(ctx context.Context, api API, cfg Config, log *slog.Logger) ([]string, error) {
+	backoff := retry.Backoff{Min: time.Second, Max: time.Minute}
+	for attempt := 1; ; attempt++ {
+		report, err := Provision(ctx, api, cfg)
+		if err == nil || attempt == 8 {
+			return report, err
+		}
+		wait := backoff.Next()
+		log.Warn("grafana provisioning failed; retrying", "attempt", attempt, "err", err, "backoff", wait)
+		if !retry.Sleep(ctx, wait) {
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // GrafanaClient is the API over Grafana's HTTP API, through gapi.

@@ -15,22 +15,24 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 )
 
-// batchItem is one check-in's outcome, in request order: 202 with the same
+// BatchItem is one check-in's outcome, in request order: 202 with the same
 // body as POST /v1/checkins, 400 with the fields at fault, or 503 (not
 // stored; retry that item with the same id).
-type batchItem struct {
+type BatchItem struct {
 	Index  int `json:"index"`
 	Status int `json:"status"`
-	*accepted
+	*Receipt
 	Error  string            `json:"error,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-type batchResponse struct {
+// BatchResponse is the answer of POST /v1/checkins/batch: counts, and one
+// BatchItem per check-in in request order.
+type BatchResponse struct {
 	Accepted    int         `json:"accepted"`
 	Rejected    int         `json:"rejected"`
 	Unavailable int         `json:"unavailable"`
-	Results     []batchItem `json:"results"`
+	Results     []BatchItem `json:"results"`
 }
 
 // asyncChunk bounds the publishes in flight, well under the client's limit
@@ -63,7 +65,7 @@ func (s *Server) handleBatch() http.Handler {
 				map[string]string{"body": fmt.Sprintf("must hold at most %d check-ins, got %d", MaxBatchItems, len(items))})
 			return
 		}
-		resp := batchResponse{Results: make([]batchItem, len(items))}
+		resp := BatchResponse{Results: make([]BatchItem, len(items))}
 		var ready []int
 		preps := make([]prepared, len(items))
 		for i, raw := range items {
@@ -99,7 +101,7 @@ func (s *Server) handleBatch() http.Handler {
 
 // publishAsync publishes the prepared items at idx without waiting between
 // them, then waits for every ack and records each outcome.
-func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *batchResponse) {
+func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *BatchResponse) {
 	futures := make([]jetstream.PubAckFuture, len(idx))
 	errs := make([]error, len(idx))
 	start := time.Now()
@@ -130,7 +132,7 @@ func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, 
 		}
 		p := preps[i].response
 		p.Duplicate = ack.Duplicate
-		item.Status, item.accepted = http.StatusAccepted, &p
+		item.Status, item.Receipt = http.StatusAccepted, &p
 		resp.Accepted++
 		s.metrics.accepted.Inc()
 	}

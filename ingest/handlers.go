@@ -23,10 +23,10 @@ import (
 	"github.com/tendhq/tend/internal/stream"
 )
 
-// accepted is the 202 body: the check-in's id and the clinician's own scores,
+// Receipt is the 202 body: the check-in's id and the clinician's own scores,
 // bands and suggestions. Nothing in it ever reaches anyone but the clinician
 // who submitted it.
-type accepted struct {
+type Receipt struct {
 	ID        string                     `json:"id"`
 	Duplicate bool                       `json:"duplicate,omitempty"`
 	Scores    map[string]float64         `json:"scores"`
@@ -39,7 +39,7 @@ type prepared struct {
 	event    checkin.Event
 	subject  string
 	data     []byte
-	response accepted
+	response Receipt
 }
 
 func (s *Server) handleCheckin() http.Handler {
@@ -96,7 +96,7 @@ func (s *Server) prepare(body []byte, token string) (prepared, error) {
 		event:   ev,
 		subject: stream.CheckinSubject(ev.Clinic, ev.Team),
 		data:    data,
-		response: accepted{
+		response: Receipt{
 			ID:       ev.ID,
 			Scores:   res.Scores,
 			Bands:    res.Bands,

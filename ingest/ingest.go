@@ -37,7 +37,7 @@ const (
 	RetryAfterSeconds = 5
 )
 
-// Server serves the ingest HTTP API. Create it with New.
+// Server holds what the ingest handlers share. New builds its routes.
 type Server struct {
 	js             Publisher
 	pseudonyms     *checkin.Pseudonymizer
@@ -48,7 +48,6 @@ type Server struct {
 	publishTimeout time.Duration
 	readiness      []func(context.Context) error
 	metrics        *metrics
-	handler        http.Handler
 }
 
 // Option configures a Server.
@@ -78,8 +77,9 @@ func WithTokens(t Tokens) Option { return func(s *Server) { s.tokens = t } }
 // (default feedback.Default()).
 func WithFeedback(c *feedback.Config) Option { return func(s *Server) { s.feedback = c } }
 
-// New returns an ingest server publishing to js, pseudonymizing with p.
-func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) *Server {
+// New returns the ingest API (routes.go shows all of it), publishing to js
+// and pseudonymizing with p.
+func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) http.Handler {
 	s := &Server{
 		js:             js,
 		pseudonyms:     p,
@@ -94,9 +94,5 @@ func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) *Server {
 	if s.metrics == nil {
 		s.metrics = newMetrics(nil)
 	}
-	s.handler = s.routes()
-	return s
+	return s.routes()
 }
-
-// ServeHTTP makes the Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -19,16 +19,30 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/retry"
 	"github.com/tendhq/tend/internal/stream"
 )
 
 // Store is where check-ins go; *clickhouse.Store implements it.
 type Store interface {
 	InsertCheckins(ctx context.Context, rows []checkin.Scored) error
+}
+
+// Stream is the part of jetstream.JetStream the processor needs: its durable
+// consumer, and publishing dead letters.
+type Stream interface {
+	CreateOrUpdateConsumer(ctx context.Context, stream string, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error)
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// Marker hears which clinics each committed batch touched (the reporter).
+type Marker interface {
+	Mark(clinics ...string)
 }
 
 // Defaults of the options.
@@ -44,7 +58,7 @@ const (
 
 // Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
 type Processor struct {
-	js        jetstream.JetStream
+	js        Stream
 	store     Store
 	log       *slog.Logger
 	now       func() time.Time
@@ -52,7 +66,7 @@ type Processor struct {
 	batchWait time.Duration
 	ackWait   time.Duration
 	metrics   *metrics
-	reporter  *Reporter
+	marker    Marker
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -79,12 +93,12 @@ func WithRegisterer(r prometheus.Registerer) Option {
 	return func(p *Processor) { p.metrics = newMetrics(r) }
 }
 
-// WithReporter has every committed batch mark its clinics for
-// recomputation of their team metrics.
-func WithReporter(r *Reporter) Option { return func(p *Processor) { p.reporter = r } }
+// WithMarker has every committed batch mark its clinics, for the reporter
+// to recompute their team metrics.
+func WithMarker(m Marker) Option { return func(p *Processor) { p.marker = m } }
 
 // New returns a processor reading from js and writing to store.
-func New(js jetstream.JetStream, store Store, opts ...Option) *Processor {
+func New(js Stream, store Store, opts ...Option) *Processor {
 	p := &Processor{
 		js:        js,
 		store:     store,
@@ -128,18 +142,18 @@ func (p *Processor) Run(ctx context.Context) error {
 		return err
 	}
 	p.log.Info("processor running", "durable", stream.ProcessorDurable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
-	backoff := minBackoff
+	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for ctx.Err() == nil {
 		msgs, err := p.fetch(cons)
 		if err != nil {
-			p.log.Warn("fetch failed; retrying", "err", err, "backoff", backoff)
-			if !sleep(ctx, backoff) {
+			wait := backoff.Next()
+			p.log.Warn("fetch failed; retrying", "err", err, "backoff", wait)
+			if !retry.Sleep(ctx, wait) {
 				break
 			}
-			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		backoff.Reset()
 		if len(msgs) == 0 {
 			continue
 		}
@@ -196,12 +210,12 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 	if err := p.insert(ctx, stop, rows, stored); err != nil {
 		return err
 	}
-	if p.reporter != nil {
+	if p.marker != nil {
 		clinics := map[string]bool{}
 		for _, r := range rows {
 			clinics[r.Clinic] = true
 		}
-		p.reporter.Mark(slices.Collect(maps.Keys(clinics))...)
+		p.marker.Mark(slices.Collect(maps.Keys(clinics))...)
 	}
 	if p.beforeAck != nil {
 		p.beforeAck()
@@ -244,7 +258,7 @@ func (p *Processor) decode(m jetstream.Msg) (checkin.Scored, string, error) {
 // It gives up only when stop ends (shutdown): the messages then stay
 // unacked, and JetStream redelivers them.
 func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
-	backoff := minBackoff
+	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := p.store.InsertCheckins(ctx, rows)
@@ -256,25 +270,13 @@ func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msg
 			return nil
 		}
 		p.metrics.insertFailures.Inc()
-		p.log.Warn("insert failed; backing off", "rows", len(rows), "attempt", attempt, "backoff", backoff, "err", err)
+		wait := backoff.Next()
+		p.log.Warn("insert failed; backing off", "rows", len(rows), "attempt", attempt, "backoff", wait, "err", err)
 		for _, m := range msgs {
 			_ = m.InProgress() // best effort: a lost one only means an earlier redelivery
 		}
-		if !sleep(stop, backoff) {
+		if !retry.Sleep(stop, wait) {
 			return fmt.Errorf("insert abandoned at shutdown: %w", err)
 		}
-		backoff = min(2*backoff, maxBackoff)
-	}
-}
-
-// sleep waits for d or until ctx ends; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

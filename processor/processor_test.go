@@ -62,22 +62,13 @@ func runProcessor(t *testing.T, p *Processor) (stop func()) {
 	return stop
 }
 
-func count(t *testing.T, store *clickhouse.Store, query string) uint64 {
-	t.Helper()
-	var n uint64
-	if err := store.Conn().QueryRow(context.Background(), query).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
 // assertExactlyOnce waits until every id is stored and the consumer has
 // nothing left, then checks each id counts once.
 func assertExactlyOnce(t *testing.T, js jetstream.JetStream, store *clickhouse.Store, want int) {
 	t.Helper()
 	db := store.Config().Database
 	testenv.Eventually(t, 90*time.Second, fmt.Sprintf("%d check-ins stored", want), func() bool {
-		return count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= uint64(want)
+		return testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= uint64(want)
 	})
 	cons, err := js.Consumer(context.Background(), stream.Checkins, stream.ProcessorDurable)
 	if err != nil {
@@ -87,10 +78,10 @@ func assertExactlyOnce(t *testing.T, js jetstream.JetStream, store *clickhouse.S
 		info, err := cons.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
-	if got := count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); got != uint64(want) {
+	if got := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); got != uint64(want) {
 		t.Errorf("check-ins counted = %d, want %d", got, want)
 	}
-	if got := count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != uint64(want) {
+	if got := testenv.Count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != uint64(want) {
 		t.Errorf("distinct ids = %d, want %d", got, want)
 	}
 }
@@ -122,7 +113,7 @@ func TestCrashBeforeAck(t *testing.T) {
 	}
 	stopFirst()
 
-	stored := count(t, store, "SELECT count() FROM "+store.Config().Database+".checkins")
+	stored := testenv.Count(t, store, "SELECT count() FROM "+store.Config().Database+".checkins")
 	if stored != 3*400 {
 		t.Fatalf("before the crash %d rows were stored, want 1200", stored)
 	}
@@ -151,7 +142,7 @@ func TestClickHouseOutage(t *testing.T) {
 
 	publishEvents(t, n.JS, 500, 3)
 	testenv.Eventually(t, 30*time.Second, "first check-ins stored", func() bool {
-		return count(t, store, "SELECT count() FROM "+cfg.Database+".checkins FINAL") == 500
+		return testenv.Count(t, store, "SELECT count() FROM "+cfg.Database+".checkins FINAL") == 500
 	})
 
 	server.Stop(t)
@@ -224,7 +215,7 @@ func TestPoisonMessages(t *testing.T) {
 			t.Errorf("dead letter %d: original subject %q, want %q", i, h.Get(stream.HeaderOriginalSubject), want.subject)
 		}
 	}
-	if got := count(t, store, "SELECT count() FROM "+store.Config().Database+".checkins WHERE clinician = '"+raw.Clinician+"'"); got != 0 {
+	if got := testenv.Count(t, store, "SELECT count() FROM "+store.Config().Database+".checkins WHERE clinician = '"+raw.Clinician+"'"); got != 0 {
 		t.Errorf("a raw clinician identifier reached ClickHouse (%d rows)", got)
 	}
 }

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
 )
@@ -67,66 +66,6 @@ type Config struct {
 	Demo bool
 }
 
-// newFlagSet returns a flag set whose --help prints the command's summary and
-// its flags with their environment variables.
-func newFlagSet(name, summary string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("tend "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tend %s [flags]\n\n%s\n\nFlags (each also read from the environment variable shown):\n", name, summary)
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s  (%s)\n    \t%s", f.Name, envName(f.Name), f.Usage)
-			if f.DefValue != "" && f.DefValue != "false" {
-				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
-			}
-			fmt.Fprintln(stderr)
-		})
-	}
-	return fs
-}
-
-// envName is the environment variable of a flag: --data-dir → TEND_DATA_DIR.
-func envName(flagName string) string {
-	return "TEND_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// parseFlags parses args, then fills every flag not given on the command line
-// from its TEND_ environment variable. Flags win over the environment.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := parseFlagsAndArgs(fs, args, getenv); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	return nil
-}
-
-// parseFlagsAndArgs is parseFlags for commands that take arguments after
-// their flags (fs.Args()).
-func parseFlagsAndArgs(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
-			return
-		}
-		if v := getenv(envName(f.Name)); v != "" {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, usageError{fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)})
-			}
-		}
-	})
-	return errors.Join(errs...)
-}
-
 // clickHouseFlags registers the ClickHouse connection flags; the password is
 // read from TEND_CLICKHOUSE_PASSWORD or the file in TEND_CLICKHOUSE_PASSWORD_FILE.
 func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
@@ -137,27 +76,13 @@ func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
 }
 
 func clickHousePassword(getenv func(string) string) (string, error) {
-	return secretFromEnv(getenv, "TEND_CLICKHOUSE_PASSWORD")
-}
-
-// secretFromEnv reads a secret from the file named in name_FILE, else from
-// the variable name itself: secrets never come from flags, which other
-// users of the machine can read.
-func secretFromEnv(getenv func(string) string, name string) (string, error) {
-	if path := getenv(name + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return getenv(name), nil
+	return envflag.Secret(getenv, "TEND_CLICKHOUSE_PASSWORD")
 }
 
 // serveConfig parses the flags of up, ingest and process.
 func serveConfig(r role, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
-	fs := newFlagSet(r.name, r.summary, stderr)
+	fs := envflag.New(r.name, r.summary, stderr)
 	if r.embedNATS {
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
@@ -184,7 +109,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	clickHouseFlags(fs, &c.ClickHouse)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return c, err
 	}
 	var err error
@@ -193,10 +118,10 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if r.process && (c.BatchSize < 1 || c.BatchWait <= 0) {
-		return c, usageError{errors.New("--batch-size must be at least 1 and --batch-wait positive")}
+		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}
 	if r.process && c.MinGroupSize < 3 {
-		return c, usageError{fmt.Errorf("--min-group-size %d: must be at least 3, or single clinicians' answers could be inferred", c.MinGroupSize)}
+		return c, usageError{Err: fmt.Errorf("--min-group-size %d: must be at least 3, or single clinicians' answers could be inferred", c.MinGroupSize)}
 	}
 	return c, nil
 }
@@ -205,7 +130,7 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+		return nil, usageError{Err: fmt.Errorf("--log-level: %w", err)}
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }

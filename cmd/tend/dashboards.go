@@ -9,6 +9,7 @@ import (
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/envflag"
 )
 
 const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]
@@ -24,7 +25,7 @@ Run 'tend dashboards <subcommand> --help' for its flags.
 func runDashboards(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, dashboardsUsage)
-		return usageError{errors.New("dashboards: no subcommand given")}
+		return usageError{Err: errors.New("dashboards: no subcommand given")}
 	}
 	switch args[0] {
 	case "export":
@@ -36,7 +37,7 @@ func runDashboards(ctx context.Context, args []string, getenv func(string) strin
 		return nil
 	}
 	fmt.Fprint(stderr, dashboardsUsage)
-	return usageError{fmt.Errorf("dashboards: unknown subcommand %q", args[0])}
+	return usageError{Err: fmt.Errorf("dashboards: unknown subcommand %q", args[0])}
 }
 
 // grafanaClickHouseFlags registers how Grafana reaches ClickHouse: its own
@@ -50,15 +51,15 @@ func grafanaClickHouseFlags(fs *flag.FlagSet, c *dashboards.Config) {
 func runDashboardsExport(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg dashboards.Config
 	var dir string
-	fs := newFlagSet("dashboards export", "Writes the dashboard JSON and Grafana file-provisioning files (datasources/, dashboards/, json/) to --dir; "+
+	fs := envflag.New("dashboards export", "Writes the dashboard JSON and Grafana file-provisioning files (datasources/, dashboards/, json/) to --dir; "+
 		"point Grafana's paths.provisioning there. The datasource file reads the password from Grafana's environment ("+dashboards.PasswordEnv+"): no secret is written.", stderr)
 	fs.StringVar(&dir, "dir", "", "output `directory` (required)")
 	grafanaClickHouseFlags(fs, &cfg)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if dir == "" {
-		return usageError{errors.New("dashboards export: --dir is required")}
+		return usageError{Err: errors.New("dashboards export: --dir is required")}
 	}
 	if err := dashboards.Export(dir, cfg); err != nil {
 		return err
@@ -70,40 +71,40 @@ func runDashboardsExport(args []string, getenv func(string) string, stdout, stde
 func runDashboardsProvision(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg dashboards.Config
 	var url string
-	fs := newFlagSet("dashboards provision", "Installs tend's folder, ClickHouse datasource and dashboard through Grafana's HTTP API, "+
+	fs := envflag.New("dashboards provision", "Installs tend's folder, ClickHouse datasource and dashboard through Grafana's HTTP API, "+
 		"authenticated with a service-account token (TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE). Safe to repeat.", stderr)
 	fs.StringVar(&url, "grafana-url", "", "Grafana base `URL`, e.g. http://127.0.0.1:3000 (required)")
 	grafanaClickHouseFlags(fs, &cfg)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if url == "" {
-		return usageError{errors.New("dashboards provision: --grafana-url is required")}
+		return usageError{Err: errors.New("dashboards provision: --grafana-url is required")}
 	}
-	report, err := provisionGrafana(ctx, url, cfg, getenv)
+	api, err := grafanaClient(url, &cfg, getenv)
+	if err != nil {
+		return err
+	}
+	report, err := dashboards.Provision(ctx, api, cfg)
 	for _, line := range report {
 		fmt.Fprintln(stdout, line)
 	}
 	return err
 }
 
-// provisionGrafana installs tend's folder, datasource and dashboard in the
-// Grafana at url, with the token and the read-only ClickHouse password from
-// the environment or their files.
-func provisionGrafana(ctx context.Context, url string, cfg dashboards.Config, getenv func(string) string) ([]string, error) {
-	token, err := secretFromEnv(getenv, "TEND_GRAFANA_TOKEN")
+// grafanaClient is the client of the Grafana at url, with the token and the
+// read-only ClickHouse password (into cfg) from the environment or their
+// files.
+func grafanaClient(url string, cfg *dashboards.Config, getenv func(string) string) (dashboards.GrafanaClient, error) {
+	token, err := envflag.Secret(getenv, "TEND_GRAFANA_TOKEN")
 	if err != nil {
-		return nil, err
+		return dashboards.GrafanaClient{}, err
 	}
 	if token == "" {
-		return nil, usageError{errors.New("set TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE to a Grafana service-account token")}
+		return dashboards.GrafanaClient{}, usageError{Err: errors.New("set TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE to a Grafana service-account token")}
 	}
-	if cfg.ClickHousePassword, err = secretFromEnv(getenv, dashboards.PasswordEnv); err != nil {
-		return nil, err
+	if cfg.ClickHousePassword, err = envflag.Secret(getenv, dashboards.PasswordEnv); err != nil {
+		return dashboards.GrafanaClient{}, err
 	}
-	api, err := dashboards.NewGrafanaClient(url, token)
-	if err != nil {
-		return nil, err
-	}
-	return dashboards.Provision(ctx, api, cfg)
+	return dashboards.NewGrafanaClient(url, token)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/instrument"
@@ -65,7 +66,7 @@ func TestEndToEnd(t *testing.T) {
 		wg.Go(func() {
 			for c := range work {
 				body, _ := json.Marshal(c)
-				status, resp, err := ingestClient{url: m.IngestURL()}.post(t.Context(), "/v1/checkins", body)
+				status, resp, err := client.Client{URL: m.IngestURL()}.Post(t.Context(), "/v1/checkins", body)
 				if err != nil || status != http.StatusAccepted {
 					t.Errorf("post %s: %d %s %v", c.ID, status, resp, err)
 				}
@@ -150,7 +151,7 @@ func waitStored(t *testing.T, m *Main, store *clickhouse.Store, want uint64) {
 	t.Helper()
 	db := m.Config.ClickHouse.Database
 	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("%d check-ins in ClickHouse", want), func() bool {
-		return count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= want
+		return testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= want
 	})
 	cons, err := m.js.Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
 	if err != nil {
@@ -160,21 +161,12 @@ func waitStored(t *testing.T, m *Main, store *clickhouse.Store, want uint64) {
 		info, err := cons.Info(t.Context())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
-	if got := count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); got != want {
+	if got := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); got != want {
 		t.Errorf("count() FINAL = %d, want %d", got, want)
 	}
-	if got := count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != want {
+	if got := testenv.Count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != want {
 		t.Errorf("distinct ids = %d, want %d", got, want)
 	}
-}
-
-func count(t *testing.T, store *clickhouse.Store, query string) uint64 {
-	t.Helper()
-	var n uint64
-	if err := store.Conn().QueryRow(t.Context(), query).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
 }
 
 func fmtScore(v *float64) string {

@@ -12,9 +12,10 @@ import (
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/trends"
-	"github.com/tendhq/tend/processor"
+	"github.com/tendhq/tend/reporting"
 )
 
 // runErase is `tend erase`: the right to erasure. It deletes one
@@ -23,7 +24,7 @@ import (
 func runErase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c Config
 	var clinic, clinician, pseudonym string
-	fs := newFlagSet("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream, then recomputes their clinic's team metrics and alerts. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
+	fs := envflag.New("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream, then recomputes their clinic's team metrics and alerts. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
 	fs.StringVar(&clinic, "clinic", "", "the clinician's clinic (required)")
 	fs.StringVar(&clinician, "clinician", "", "the clinician's identifier as they submit it")
 	fs.StringVar(&pseudonym, "pseudonym", "", "the clinician's pseudonym, instead of --clinician")
@@ -33,11 +34,11 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.AlertRules, "alert-rules", "", "alert rules `file`, as the processor runs with")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	clickHouseFlags(fs, &c.ClickHouse)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if clinic == "" || (clinician == "") == (pseudonym == "") {
-		return usageError{errors.New("need --clinic and exactly one of --clinician or --pseudonym")}
+		return usageError{Err: errors.New("need --clinic and exactly one of --clinician or --pseudonym")}
 	}
 	var err error
 	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
@@ -91,7 +92,7 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	r := processor.NewReporter(store, js, tcfg, rules, processor.WithReporterLogger(log))
+	r := reporting.New(store, js, tcfg, rules, reporting.WithLogger(log))
 	if err := r.Recompute(ctx, clinic); err != nil {
 		return fmt.Errorf("recompute %s: %w", clinic, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -25,7 +26,7 @@ func TestErase(t *testing.T) {
 		cs[i].Clinician, cs[i].Answers = fmt.Sprintf("clinician-%d", i%6), []int{1 + i%5}
 		cs[i].SubmittedAt = time.Now().UTC().Add(-time.Duration(i) * time.Minute).Truncate(time.Second)
 		body, _ := json.Marshal(cs[i])
-		if status, resp, err := (ingestClient{url: m.IngestURL()}).post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
+		if status, resp, err := (client.Client{URL: m.IngestURL()}).Post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 			t.Fatalf("post: %d %s %v", status, resp, err)
 		}
 	}
@@ -34,7 +35,7 @@ func TestErase(t *testing.T) {
 	<-m.Reporter.Settled()
 	rep := m.Config.ClickHouse.ReportingDatabase
 	respondents := func() uint64 {
-		return count(t, store, "SELECT toUInt64(sum(respondents)) FROM "+rep+".team_weekly FINAL WHERE team = 'crisis' AND score = 'burnout_level'")
+		return testenv.Count(t, store, "SELECT toUInt64(sum(respondents)) FROM "+rep+".team_weekly FINAL WHERE team = 'crisis' AND score = 'burnout_level'")
 	}
 	if got := respondents(); got != 6 {
 		t.Fatalf("before erasure: %d respondents, want 6", got)
@@ -52,7 +53,7 @@ func TestErase(t *testing.T) {
 		t.Errorf("erase printed %q, want %q", out.String(), want)
 	}
 	pseudonym := testenv.Pseudonymizer(t).Pseudonym("northside", "clinician-4")
-	if n := count(t, store, "SELECT count() FROM "+ch.Database+".checkins WHERE clinician = '"+pseudonym+"'"); n != 0 {
+	if n := testenv.Count(t, store, "SELECT count() FROM "+ch.Database+".checkins WHERE clinician = '"+pseudonym+"'"); n != 0 {
 		t.Errorf("%d check-ins of the erased clinician left in ClickHouse", n)
 	}
 	if got := respondents(); got != 5 {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tendhq/tend/internal/envflag"
 )
 
 func main() {
@@ -26,7 +28,7 @@ func main() {
 }
 
 // usageError marks a mistake on the command line (exit status 2).
-type usageError struct{ error }
+type usageError = envflag.UsageError
 
 func exitCode(err error) int {
 	var u usageError
@@ -64,7 +66,7 @@ Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
-		return usageError{errors.New("no command given")}
+		return usageError{Err: errors.New("no command given")}
 	}
 	cmd, rest := args[1], args[2:]
 	switch cmd {
@@ -95,5 +97,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Errorf("unknown command %q", cmd)}
+	return usageError{Err: fmt.Errorf("unknown command %q", cmd)}
 }

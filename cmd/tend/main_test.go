@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
@@ -101,12 +102,12 @@ func TestUpServesAndDrains(t *testing.T) {
 		return false
 	})
 	body := []byte(`{"id":"drain-1","clinic":"northside","team":"t1","clinician":"c-1","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[2]}`)
-	if status, resp, err := (ingestClient{url: url}).post(ctx, "/v1/checkins", body); err != nil || status != http.StatusAccepted {
+	if status, resp, err := (client.Client{URL: url}).Post(ctx, "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 		t.Fatalf("post: %d %s %v", status, resp, err)
 	}
 	store := testenv.OpenStore(t, ch)
 	testenv.Eventually(t, 30*time.Second, "the check-in stored", func() bool {
-		return count(t, store, "SELECT count() FROM "+ch.Database+".checkins FINAL WHERE id = 'drain-1'") == 1
+		return testenv.Count(t, store, "SELECT count() FROM "+ch.Database+".checkins FINAL WHERE id = 'drain-1'") == 1
 	})
 	cancel()
 	select {
@@ -166,7 +167,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	store := testenv.ClickHouse(t)
-	if n := count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
+	if n := testenv.Count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
 		t.Errorf("bench left %d databases behind", n)
 	}
 }

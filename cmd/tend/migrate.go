@@ -6,14 +6,15 @@ import (
 	"io"
 
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/envflag"
 )
 
 // runMigrate is `tend migrate`: apply the embedded schema migrations, once.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg clickhouse.Config
-	fs := newFlagSet("migrate", "Applies tend's ClickHouse schema (versioned migrations embedded in the binary). Safe to repeat.", stderr)
+	fs := envflag.New("migrate", "Applies tend's ClickHouse schema (versioned migrations embedded in the binary). Safe to repeat.", stderr)
 	clickHouseFlags(fs, &cfg)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	var err error

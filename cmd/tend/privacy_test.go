@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -25,7 +26,7 @@ func TestRawIdentifierNeverStored(t *testing.T) {
 		raw[i] = fmt.Sprintf("raw-clinician-%02d@example.org", i%12)
 		cs[i].Clinician = raw[i]
 		body, _ := json.Marshal(cs[i])
-		if status, resp, err := (ingestClient{url: m.IngestURL()}).post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
+		if status, resp, err := (client.Client{URL: m.IngestURL()}).Post(t.Context(), "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 			t.Fatalf("post: %d %s %v", status, resp, err)
 		}
 	}
@@ -64,7 +65,7 @@ func TestRawIdentifierNeverStored(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := fmt.Sprintf("SELECT count() FROM %s.%s WHERE position(toString(`%s`), 'raw-clinician') > 0", db, table, col)
-		if n := count(t, store, q); n != 0 {
+		if n := testenv.Count(t, store, q); n != 0 {
 			t.Errorf("%s.%s.%s holds a raw identifier in %d rows", db, table, col, n)
 		}
 		searched++

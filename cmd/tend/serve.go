@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,12 +20,16 @@ import (
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/feedback"
+	"github.com/tendhq/tend/internal/httpserve"
+	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
+	"github.com/tendhq/tend/reporting"
 )
 
 // Main is one running tend process: the parts its role asks for, wired
@@ -38,7 +41,7 @@ type Main struct {
 	Log    *slog.Logger
 
 	nats     *server.Server
-	nc       *nats.Conn
+	conn     *stream.Conn
 	js       jetstream.JetStream
 	store    *clickhouse.Store
 	registry *prometheus.Registry
@@ -49,7 +52,7 @@ type Main struct {
 	metricsAddr   string
 
 	// Reporter recomputes team metrics and alerts (roles that process).
-	Reporter *processor.Reporter
+	Reporter *reporting.Reporter
 
 	stopProcessor context.CancelFunc
 	processorDone chan error
@@ -79,7 +82,7 @@ func runServe(ctx context.Context, r role, args []string, getenv func(string) st
 	go func() {
 		defer close(demoDone)
 		if cfg.Demo && m.Role.ingest {
-			if err := runDemo(ctx, m.IngestURL(), stdout, log); err != nil {
+			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, stdout, log); err != nil {
 				log.Error("demo", "err", err)
 			}
 		}
@@ -153,29 +156,11 @@ func (m *Main) openNATS(ctx context.Context) error {
 		url = ns.ClientURL()
 		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"))
 	}
-	nc, err := nats.Connect(url,
-		nats.Name("tend-"+m.Role.name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil {
-				m.Log.Warn("nats disconnected", "err", err)
-			}
-		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { m.Log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
-	)
+	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.name, m.Log)
 	if err != nil {
-		return fmt.Errorf("connect to nats %s: %w", url, err)
-	}
-	m.nc = nc
-	if m.js, err = jetstream.New(nc); err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := stream.WaitReady(wctx, m.js); err != nil {
 		return err
 	}
+	m.conn, m.js = conn, conn.JS
 	return stream.Ensure(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
 }
 
@@ -198,7 +183,7 @@ func (m *Main) startIngest() error {
 		ingest.WithFeedback(fb),
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
-		ingest.WithReadiness(m.natsReady),
+		ingest.WithReadiness(m.conn.Ready),
 		ingest.WithReadiness(m.store.Ping),
 	}
 	if m.Config.IngestTokens != "" {
@@ -212,7 +197,7 @@ func (m *Main) startIngest() error {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
 	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = serveHTTP(m.Config.HTTPAddr, srv, m.Log)
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -254,17 +239,7 @@ func configuredKey(c Config) ([]byte, error) {
 	case c.Demo:
 		return nil, nil
 	}
-	return nil, usageError{errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")}
-}
-
-func (m *Main) natsReady(ctx context.Context) error {
-	if !m.nc.IsConnected() {
-		return errors.New("nats: not connected")
-	}
-	if _, err := m.js.AccountInfo(ctx); err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	return nil
+	return nil, usageError{Err: errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")}
 }
 
 // reportingConfig is the team-metric configuration and the alert rules of c.
@@ -272,7 +247,7 @@ func reportingConfig(c Config) (trends.Config, trends.Rules, error) {
 	tcfg := trends.DefaultConfig()
 	tcfg.MinGroupSize = c.MinGroupSize
 	if err := tcfg.Validate(); err != nil {
-		return tcfg, trends.Rules{}, usageError{err}
+		return tcfg, trends.Rules{}, usageError{Err: err}
 	}
 	if c.AlertRules == "" {
 		return tcfg, trends.DefaultRules(), nil
@@ -288,16 +263,16 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Reporter = processor.NewReporter(m.store, m.js, tcfg, rules,
-		processor.WithReporterLogger(m.Log),
-		processor.WithReporterRegisterer(m.registry),
+	m.Reporter = reporting.New(m.store, m.js, tcfg, rules,
+		reporting.WithLogger(m.Log),
+		reporting.WithRegisterer(m.registry),
 	)
 	p := processor.New(m.js, m.store,
 		processor.WithBatch(m.Config.BatchSize, m.Config.BatchWait),
 		processor.WithAckWait(m.Config.AckWait),
 		processor.WithLogger(m.Log),
 		processor.WithRegisterer(m.registry),
-		processor.WithReporter(m.Reporter),
+		processor.WithMarker(m.Reporter),
 	)
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopProcessor = cancel
@@ -312,62 +287,30 @@ func (m *Main) startMetrics() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
 	var err error
-	m.metricsServer, m.metricsAddr, err = serveHTTP(m.Config.MetricsAddr, mux, m.Log)
+	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
 }
 
-// serveHTTP listens on addr (port 0 picks one) and serves h in the background.
-func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", err
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
-	return srv, ln.Addr().String(), nil
-}
-
 // provisionGrafana installs the dashboards in the Grafana at
-// Config.GrafanaURL, retrying for a few minutes while Grafana starts: the
-// pipeline runs meanwhile, and a failure is logged, never fatal.
+// Config.GrafanaURL while the pipeline runs; a failure is logged, never fatal.
 func (m *Main) provisionGrafana(ctx context.Context, getenv func(string) string) {
 	cfg := dashboards.Config{
 		ClickHouseAddr:    m.Config.ClickHouse.Addr,
 		ReportingDatabase: m.Config.ClickHouse.ReportingDatabase,
 	}
-	backoff := time.Second
-	for attempt := 1; ; attempt++ {
-		report, err := provisionGrafana(ctx, m.Config.GrafanaURL, cfg, getenv)
-		if err == nil {
+	api, err := grafanaClient(m.Config.GrafanaURL, &cfg, getenv)
+	if err == nil {
+		var report []string
+		if report, err = dashboards.ProvisionRetrying(ctx, api, cfg, m.Log); err == nil {
 			m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", strings.Join(report, "; "))
 			return
 		}
-		var usage usageError
-		if attempt == 8 || errors.As(err, &usage) {
-			m.Log.Error("grafana provisioning failed; run `tend dashboards provision` once it is fixed", "url", m.Config.GrafanaURL, "err", err)
-			return
-		}
-		m.Log.Warn("grafana provisioning failed; retrying", "attempt", attempt, "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff *= 2
+	}
+	if ctx.Err() == nil {
+		m.Log.Error("grafana provisioning failed; run `tend dashboards provision` once it is fixed", "url", m.Config.GrafanaURL, "err", err)
 	}
 }
 
@@ -378,7 +321,7 @@ func (m *Main) IngestURL() string { return "http://" + m.httpAddr }
 func (m *Main) MetricsURL() string { return "http://" + m.metricsAddr + "/metrics" }
 
 // NATSURL is the URL of the NATS server m uses.
-func (m *Main) NATSURL() string { return m.nc.ConnectedUrl() }
+func (m *Main) NATSURL() string { return m.conn.NC.ConnectedUrl() }
 
 // Close drains in order: no new requests (in-flight ones finish), the
 // processor stores and acks the batch in hand, NATS drains, the embedded
@@ -399,8 +342,8 @@ func (m *Main) Close() error {
 	if m.metricsServer != nil {
 		errs = append(errs, m.metricsServer.Shutdown(ctx))
 	}
-	if m.nc != nil {
-		errs = append(errs, drain(m.nc))
+	if m.conn != nil {
+		errs = append(errs, m.conn.Drain())
 	}
 	if m.nats != nil {
 		m.nats.Shutdown()
@@ -410,24 +353,6 @@ func (m *Main) Close() error {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// drain drains nc and waits until it is closed.
-func drain(nc *nats.Conn) error {
-	if nc.IsClosed() {
-		return nil
-	}
-	closed := make(chan struct{})
-	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
-	if err := nc.Drain(); err != nil {
-		return fmt.Errorf("drain nats: %w", err)
-	}
-	select {
-	case <-closed:
-	case <-time.After(30 * time.Second):
-		nc.Close()
-	}
-	return nil
 }
 
 func (m *Main) printWhereToLook(w io.Writer) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/simulate"
 )
 
@@ -16,7 +17,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	var w simulate.Workforce
 	var client ingestClient
 	var instruments string
-	fs := newFlagSet("simulate", "Posts realistic synthetic check-ins — clinics, teams and clinicians over weeks, some teams deteriorating — through the ingest batch API. The same flags give the same check-ins, so a rerun on the same day is counted once.", stderr)
+	fs := envflag.New("simulate", "Posts realistic synthetic check-ins — clinics, teams and clinicians over weeks, some teams deteriorating — through the ingest batch API. The same flags give the same check-ins, so a rerun on the same day is counted once.", stderr)
 	client.flags(fs)
 	fs.IntVar(&w.Clinics, "clinics", 3, "clinics")
 	fs.IntVar(&w.TeamsPerClinic, "teams", 4, "teams per clinic")
@@ -27,20 +28,20 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	fs.Float64Var(&w.Deteriorating, "deteriorating", 0.25, "share of teams whose strain rises")
 	fs.StringVar(&instruments, "instruments", "proqol5,scssf,cbi,miniz", "instruments to answer, comma-separated")
 	fs.Uint64Var(&w.Seed, "seed", 1, "random seed")
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if err := client.readToken(getenv); err != nil {
 		return err
 	}
 	if w.Clinics < 1 || w.TeamsPerClinic < 1 || w.MinTeam < 1 || w.MaxTeam < w.MinTeam || w.Weeks < 1 || w.PerWeek < 1 {
-		return usageError{fmt.Errorf("--clinics, --teams, --weeks, --per-week and --min-team must be at least 1, and --max-team at least --min-team")}
+		return usageError{Err: fmt.Errorf("--clinics, --teams, --weeks, --per-week and --min-team must be at least 1, and --max-team at least --min-team")}
 	}
 	w.Instruments = strings.Split(instruments, ",")
 	w.End = time.Now().UTC().Truncate(24 * time.Hour)
 	cs := w.CheckIns()
 	start := time.Now()
-	err := client.postAll(ctx, cs, 1000, func(sent int) { fmt.Fprintf(stdout, "\rsimulate: %d/%d check-ins", sent, len(cs)) })
+	err := client.All(ctx, cs, 1000, func(sent int) { fmt.Fprintf(stdout, "\rsimulate: %d/%d check-ins", sent, len(cs)) })
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/internal/envflag"
 )
 
 // runToken is `tend token`: a new access token for a clinic, and the line
@@ -15,13 +16,13 @@ import (
 // stored; the token itself is shown once.
 func runToken(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var clinic string
-	fs := newFlagSet("token", "Makes a new access token for a clinic's apps or check-in page. Give the token to the clinic; add the line printed after it to the --ingest-tokens file (it holds only the token's SHA-256).", stderr)
+	fs := envflag.New("token", "Makes a new access token for a clinic's apps or check-in page. Give the token to the clinic; add the line printed after it to the --ingest-tokens file (it holds only the token's SHA-256).", stderr)
 	fs.StringVar(&clinic, "clinic", "", "the clinic the token may submit check-ins for (required)")
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if clinic == "" {
-		return usageError{errors.New("token: --clinic is required")}
+		return usageError{Err: errors.New("token: --clinic is required")}
 	}
 	token := "tend_" + rand.Text()
 	fmt.Fprintf(stdout, "token (give it to %s; it is not stored anywhere):\n  %s\nline for the --ingest-tokens file:\n  %s %s\n",

@@ -90,9 +90,20 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.conn.Close() }
 
-// Conn exposes the underlying connection for tests and tools that query
-// tables directly.
+// Conn exposes the underlying connection for tests that query tables
+// directly, the way an operator with clickhouse-client would.
 func (s *Store) Conn() driver.Conn { return s.conn }
+
+// DropDatabases removes the store's private and reporting databases: for
+// throwaway deployments (tests, tend bench), never called by the pipeline.
+func (s *Store) DropDatabases(ctx context.Context) error {
+	for _, db := range []string{s.cfg.Database, s.cfg.ReportingDatabase} {
+		if err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			return fmt.Errorf("drop database %s: %w", db, err)
+		}
+	}
+	return nil
+}
 
 // WaitReady pings until ClickHouse answers or ctx ends.
 func (s *Store) WaitReady(ctx context.Context) error {

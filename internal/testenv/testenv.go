@@ -109,10 +109,8 @@ func ClickHouseConfig(t testing.TB) clickhouse.Config {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for _, db := range []string{cfg.Database, cfg.ReportingDatabase} {
-			if err := admin.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-				t.Logf("drop %s: %v", db, err)
-			}
+		if err := admin.DropDatabases(ctx); err != nil {
+			t.Log(err)
 		}
 		admin.Close()
 	})
@@ -176,4 +174,14 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Count runs a query returning one number, as an operator would check a table.
+func Count(t testing.TB, store *clickhouse.Store, query string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := store.Conn().QueryRow(context.Background(), query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package processor
+package reporting
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/testenv"
 	"github.com/tendhq/tend/internal/trends"
 )
 
@@ -97,7 +98,7 @@ func TestAlertsThroughPipeline(t *testing.T) {
 	if !fired {
 		t.Fatalf("burnout_rising never fired for the rising team; alerts: %+v", alerts)
 	}
-	if n := count(t, pl.store, "SELECT count() FROM "+db+".team_weekly FINAL WHERE team = 'tiny' AND (suppressed = 0 OR mean IS NOT NULL OR respondents IS NOT NULL)"); n != 0 {
+	if n := testenv.Count(t, pl.store, "SELECT count() FROM "+db+".team_weekly FINAL WHERE team = 'tiny' AND (suppressed = 0 OR mean IS NOT NULL OR respondents IS NOT NULL)"); n != 0 {
 		t.Errorf("the 4-person team has %d rows with values", n)
 	}
 
@@ -129,7 +130,7 @@ func TestAlertsThroughPipeline(t *testing.T) {
 	}
 	// A reporter that never computed this clinic (another replica, or this one
 	// restarted) sets the gauge from the recorded alerts.
-	restarted := NewReporter(pl.store, pl.nats.JS, trends.DefaultConfig(), trends.DefaultRules(), WithReporterLogger(quiet))
+	restarted := New(pl.store, pl.nats.JS, trends.DefaultConfig(), trends.DefaultRules(), WithLogger(quiet))
 	restarted.reconcile(t.Context())
 	for name, r := range map[string]*Reporter{"computing": pl.reporter, "restarted": restarted} {
 		for rule, state := range latest {
@@ -153,7 +154,7 @@ func TestAlertsThroughPipeline(t *testing.T) {
 	if again := pl.nats.StreamMessages(t, stream.Alerts); again != published {
 		t.Errorf("recomputing published %d new alert events", again-published)
 	}
-	if n := count(t, pl.store, "SELECT count() FROM "+db+".alerts"); n != uint64(len(alerts)) {
+	if n := testenv.Count(t, pl.store, "SELECT count() FROM "+db+".alerts"); n != uint64(len(alerts)) {
 		t.Errorf("recomputing added alert rows: %d, want %d", n, len(alerts))
 	}
 }

@@ -1,4 +1,9 @@
-package processor
+// Package reporting is the pipeline stage after the processor: it turns the
+// stored check-ins into the team figures of the reporting database that
+// clinic leadership reads, evaluates the team alert rules on them and
+// publishes alert transitions (JetStream, ClickHouse, Prometheus gauges).
+// It reads the private database and writes only aggregates.
+package reporting
 
 import (
 	"context"
@@ -15,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/tendhq/tend/internal/retry"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/trends"
 )
@@ -49,7 +55,7 @@ type Reporter struct {
 	cfg     trends.Config
 	rules   trends.Rules
 	log     *slog.Logger
-	metrics *reporterMetrics
+	metrics *metrics
 
 	// reconcileEvery is how often stale clinics are looked for.
 	reconcileEvery time.Duration
@@ -62,19 +68,19 @@ type Reporter struct {
 	wake    chan struct{}
 }
 
-// ReporterOption configures a Reporter.
-type ReporterOption func(*Reporter)
+// Option configures a Reporter.
+type Option func(*Reporter)
 
 // WithReporterLogger sets the structured logger.
-func WithReporterLogger(l *slog.Logger) ReporterOption { return func(r *Reporter) { r.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(r *Reporter) { r.log = l } }
 
 // WithReporterRegisterer registers the reporter metrics.
-func WithReporterRegisterer(reg prometheus.Registerer) ReporterOption {
-	return func(r *Reporter) { r.metrics = newReporterMetrics(reg) }
+func WithRegisterer(reg prometheus.Registerer) Option {
+	return func(r *Reporter) { r.metrics = newMetrics(reg) }
 }
 
 // NewReporter returns a Reporter; cfg must be valid (trends.Config.Validate).
-func NewReporter(store ReportingStore, js jetstream.JetStream, cfg trends.Config, rules trends.Rules, opts ...ReporterOption) *Reporter {
+func New(store ReportingStore, js jetstream.JetStream, cfg trends.Config, rules trends.Rules, opts ...Option) *Reporter {
 	r := &Reporter{
 		store:          store,
 		js:             js,
@@ -91,7 +97,7 @@ func NewReporter(store ReportingStore, js jetstream.JetStream, cfg trends.Config
 		o(r)
 	}
 	if r.metrics == nil {
-		r.metrics = newReporterMetrics(nil)
+		r.metrics = newMetrics(nil)
 	}
 	close(r.settled)
 	return r
@@ -136,7 +142,7 @@ func (r *Reporter) Run(ctx context.Context) error {
 	r.reconcile(ctx)
 	tick := time.NewTicker(r.reconcileEvery)
 	defer tick.Stop()
-	backoff := minBackoff
+	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,15 +157,15 @@ func (r *Reporter) Run(ctx context.Context) error {
 				break
 			}
 			if err := r.recompute(ctx, clinics); err != nil {
-				r.log.Warn("recompute team metrics failed; retrying", "clinics", len(clinics), "err", err, "backoff", backoff)
+				wait := backoff.Next()
+				r.log.Warn("recompute team metrics failed; retrying", "clinics", len(clinics), "err", err, "backoff", wait)
 				r.done()
-				if !sleep(ctx, backoff) {
+				if !retry.Sleep(ctx, wait) {
 					return nil
 				}
-				backoff = min(2*backoff, maxBackoff)
 				continue
 			}
-			backoff = minBackoff
+			backoff.Reset()
 			r.done()
 		}
 	}
@@ -339,7 +345,7 @@ func (r *Reporter) publishAlert(ctx context.Context, t trends.Transition, retrac
 	return nil
 }
 
-type reporterMetrics struct {
+type metrics struct {
 	recomputed  prometheus.Counter
 	seconds     prometheus.Histogram
 	dirty       prometheus.Gauge
@@ -347,9 +353,9 @@ type reporterMetrics struct {
 	alertActive *prometheus.GaugeVec
 }
 
-func newReporterMetrics(reg prometheus.Registerer) *reporterMetrics {
+func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
-	return &reporterMetrics{
+	return &metrics{
 		recomputed: f.NewCounter(prometheus.CounterOpts{
 			Name: "tend_reporting_clinics_recomputed_total",
 			Help: "Clinic recomputations of team metrics (coalesced: many check-ins, one recomputation).",

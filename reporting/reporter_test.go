@@ -1,9 +1,11 @@
-package processor
+package reporting
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 	"github.com/tendhq/tend/internal/trends"
+	"github.com/tendhq/tend/processor"
 )
 
 // pipeline is a fresh tend pipeline: NATS, ClickHouse databases of its own,
@@ -34,8 +37,8 @@ func startPipeline(t testing.TB, rules trends.Rules) *pipeline {
 	t.Helper()
 	n := testenv.StartNATS(t)
 	store := testenv.ClickHouse(t)
-	r := NewReporter(store, n.JS, trends.DefaultConfig(), rules, WithReporterLogger(quiet))
-	p := New(n.JS, store, WithBatch(2000, 100*time.Millisecond), WithLogger(quiet), WithReporter(r))
+	r := New(store, n.JS, trends.DefaultConfig(), rules, WithLogger(quiet))
+	p := processor.New(n.JS, store, processor.WithBatch(2000, 100*time.Millisecond), processor.WithLogger(quiet), processor.WithMarker(r))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { p.Run(ctx); done <- struct{}{} }()
@@ -232,3 +235,5 @@ func TestRecomputationCoalesces(t *testing.T) {
 	}
 	t.Logf("10,000 check-ins, %v recomputations", recomputed)
 }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,0 +1,232 @@
+// Package bench measures a running tend end to end — HTTP batch ingest to
+// rows in ClickHouse to team metrics — next to the raw broker and store
+// baselines measured in the same run, so that its figures say where the
+// time goes. `tend bench` starts the System it measures.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tendhq/tend/ingest/client"
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/simulate"
+	"github.com/tendhq/tend/internal/stream"
+)
+
+// System is a running tend under measurement, on databases and a NATS of
+// its own.
+type System struct {
+	Ingest     client.Client
+	JetStream  jetstream.JetStream
+	ClickHouse clickhouse.Config // the store baseline uses databases named after these, dropped afterwards
+	// Settled is closed once the reporting tables reflect everything stored.
+	Settled func() <-chan struct{}
+}
+
+// Options size a run.
+type Options struct {
+	CheckIns       int    // sent through the batch API
+	Concurrency    int    // concurrent HTTP clients
+	LatencySamples int    // single check-ins timed one by one
+	BatchSize      int    // the processor's batch size, also used by the store baseline
+	Tag            string // makes this run's check-in ids unique
+}
+
+// Workload returns the run's check-ins: opt.CheckIns for the batch API,
+// then opt.LatencySamples for the latency samples, with ids unique to
+// opt.Tag.
+func Workload(opt Options) (bulk, singles []checkin.CheckIn) {
+	cs := simulate.Workforce{Clinics: 20, TeamsPerClinic: 10, MinTeam: 8, MaxTeam: 15, Weeks: 12, PerWeek: 2, Seed: 7}.CheckIns()
+	for len(cs) < opt.CheckIns+opt.LatencySamples {
+		cs = append(cs, cs...)
+	}
+	for i := range cs {
+		cs[i].ID = fmt.Sprintf("bench-%s-%d", opt.Tag, i)
+	}
+	return cs[:opt.CheckIns], cs[opt.CheckIns : opt.CheckIns+opt.LatencySamples]
+}
+
+// Run measures sys and prints a table to out.
+func Run(ctx context.Context, sys System, opt Options, out io.Writer) error {
+	bulk, singles := Workload(opt)
+	fmt.Fprintf(out, "tend bench: %d check-ins, %d HTTP clients, batches of %d\n\n", opt.CheckIns, opt.Concurrency, opt.BatchSize)
+
+	pubRate, err := brokerBaseline(ctx, sys.JetStream, bulk)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  broker baseline   JetStream async publish        %10.0f msgs/s\n", pubRate)
+	insRate, err := storeBaseline(ctx, sys.ClickHouse, bulk, opt.BatchSize)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  store baseline    ClickHouse batch insert        %10.0f rows/s\n", insRate)
+
+	start := time.Now()
+	if err := postConcurrently(ctx, sys.Ingest, bulk, opt.Concurrency); err != nil {
+		return err
+	}
+	accepted := time.Since(start)
+	if err := waitDrained(ctx, sys.JetStream); err != nil {
+		return err
+	}
+	stored := time.Since(start)
+	lastAck := time.Now()
+	select {
+	case <-sys.Settled():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	reporting := time.Since(lastAck)
+	fmt.Fprintf(out, "  end to end        HTTP batch → 202              %10.0f check-ins/s\n", float64(opt.CheckIns)/accepted.Seconds())
+	fmt.Fprintf(out, "                    HTTP batch → stored and acked %10.0f check-ins/s\n", float64(opt.CheckIns)/stored.Seconds())
+	fmt.Fprintf(out, "                    last ack → team metrics        %10.2f s\n", reporting.Seconds())
+
+	lat, err := singleLatencies(ctx, sys.Ingest, singles)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  latency           POST /v1/checkins → 202        p50 %.1f ms   p95 %.1f ms   p99 %.1f ms\n",
+		ms(lat, 0.50), ms(lat, 0.95), ms(lat, 0.99))
+	return nil
+}
+
+// brokerBaseline publishes the events asynchronously to a stream of its own
+// and returns messages per second.
+func brokerBaseline(ctx context.Context, js jetstream.JetStream, cs []checkin.CheckIn) (float64, error) {
+	const name = "TEND_BENCH"
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{"bench.>"}, Storage: jetstream.FileStorage}); err != nil {
+		return 0, fmt.Errorf("broker baseline: %w", err)
+	}
+	defer js.DeleteStream(context.WithoutCancel(ctx), name)
+	msgs := make([]*nats.Msg, len(cs))
+	for i, c := range cs {
+		data, _ := json.Marshal(checkin.Event{CheckIn: c, ReceivedAt: c.SubmittedAt})
+		msgs[i] = &nats.Msg{Subject: "bench." + c.Clinic, Data: data}
+	}
+	start := time.Now()
+	for chunk := range slices.Chunk(msgs, 1000) {
+		for _, m := range chunk {
+			if _, err := js.PublishMsgAsync(m); err != nil {
+				return 0, fmt.Errorf("broker baseline: %w", err)
+			}
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return float64(len(msgs)) / time.Since(start).Seconds(), nil
+}
+
+// storeBaseline inserts the check-ins, scored, straight into databases of
+// its own in batches of size, and returns rows per second.
+func storeBaseline(ctx context.Context, cfg clickhouse.Config, cs []checkin.CheckIn, size int) (float64, error) {
+	cfg.Database += "_baseline"
+	cfg.ReportingDatabase += "_baseline"
+	store, err := clickhouse.Open(cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	defer store.DropDatabases(context.WithoutCancel(ctx))
+	if _, err := store.Migrate(ctx); err != nil {
+		return 0, err
+	}
+	rows := make([]checkin.Scored, len(cs))
+	for i, ch := range cs {
+		res, err := ch.Validate(time.Now())
+		if err != nil {
+			return 0, err
+		}
+		rows[i] = checkin.Scored{Event: checkin.Event{CheckIn: ch, ReceivedAt: ch.SubmittedAt}, Scores: res.Scores}
+	}
+	start := time.Now()
+	for chunk := range slices.Chunk(rows, size) {
+		if err := store.InsertCheckins(ctx, chunk); err != nil {
+			return 0, fmt.Errorf("store baseline: %w", err)
+		}
+	}
+	return float64(len(rows)) / time.Since(start).Seconds(), nil
+}
+
+// postConcurrently posts cs in batches of 500 from several clients.
+func postConcurrently(ctx context.Context, c client.Client, cs []checkin.CheckIn, clients int) error {
+	work := make(chan []checkin.CheckIn)
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for chunk := range work {
+				if _, err := c.Batch(ctx, chunk); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for chunk := range slices.Chunk(cs, 500) {
+		select {
+		case work <- chunk:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err == nil && len(errs) > 0 {
+		err = <-errs
+	}
+	return err
+}
+
+// waitDrained waits until the processor acked everything in the stream.
+func waitDrained(ctx context.Context, js jetstream.JetStream) error {
+	cons, err := js.Consumer(ctx, stream.Checkins, stream.ProcessorDurable)
+	if err != nil {
+		return err
+	}
+	for {
+		info, err := cons.Info(ctx)
+		if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// singleLatencies posts check-ins one at a time and returns each 202's
+// latency, sorted.
+func singleLatencies(ctx context.Context, c client.Client, cs []checkin.CheckIn) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, len(cs))
+	for _, ci := range cs {
+		start := time.Now()
+		if _, err := c.Checkin(ctx, ci); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(start))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func ms(sorted []time.Duration, q float64) float64 {
+	return float64(sorted[int(q*float64(len(sorted)-1))].Microseconds()) / 1000
+}

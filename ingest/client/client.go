@@ -1,0 +1,116 @@
+// Package client talks to tend's ingest API the way clinicians' apps and
+// survey-tool integrations do: it is what `tend checkin`, `tend import`,
+// `tend simulate`, the demo and `tend bench` send check-ins with.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/internal/checkin"
+)
+
+// DefaultTimeout bounds one request, answer included.
+const DefaultTimeout = 15 * time.Second
+
+// Client posts to one ingest API. The zero HTTP uses a client with
+// DefaultTimeout.
+type Client struct {
+	URL   string // base URL, e.g. http://127.0.0.1:8080
+	Token string // access token sent as Authorization: Bearer; empty sends none
+	HTTP  *http.Client
+}
+
+var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
+
+// Post sends body as JSON to path and returns the status and response body.
+func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("post %s: %w", c.URL+path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", c.URL+path, err)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// Checkin posts one check-in and returns the clinician's receipt; an
+// answer other than 202 is an error quoting the server's.
+func (c Client) Checkin(ctx context.Context, ci checkin.CheckIn) (ingest.Receipt, error) {
+	var r ingest.Receipt
+	body, err := json.Marshal(ci)
+	if err != nil {
+		return r, err
+	}
+	status, resp, err := c.Post(ctx, "/v1/checkins", body)
+	if err != nil {
+		return r, err
+	}
+	if status != http.StatusAccepted {
+		return r, fmt.Errorf("check-in: HTTP %d: %.300s", status, resp)
+	}
+	if err := json.Unmarshal(resp, &r); err != nil {
+		return r, fmt.Errorf("check-in: decode the receipt: %w", err)
+	}
+	return r, nil
+}
+
+// Batch posts check-ins to the batch endpoint and returns its per-item
+// answer; an answer other than 200 is an error.
+func (c Client) Batch(ctx context.Context, cs []checkin.CheckIn) (ingest.BatchResponse, error) {
+	var r ingest.BatchResponse
+	body, err := json.Marshal(cs)
+	if err != nil {
+		return r, err
+	}
+	status, resp, err := c.Post(ctx, "/v1/checkins/batch", body)
+	if err != nil {
+		return r, err
+	}
+	if status != http.StatusOK || json.Unmarshal(resp, &r) != nil {
+		return r, fmt.Errorf("batch: HTTP %d: %.300s", status, resp)
+	}
+	return r, nil
+}
+
+// All posts check-ins in batches of size, and fails unless every one was
+// accepted. progress, if set, hears how many were sent.
+func (c Client) All(ctx context.Context, cs []checkin.CheckIn, size int, progress func(sent int)) error {
+	sent := 0
+	for chunk := range slices.Chunk(cs, size) {
+		r, err := c.Batch(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("after %d check-ins: %w", sent, err)
+		}
+		if r.Accepted != len(chunk) {
+			return fmt.Errorf("after %d check-ins: %d rejected, %d not stored", sent, r.Rejected, r.Unavailable)
+		}
+		sent += len(chunk)
+		if progress != nil {
+			progress(sent)
+		}
+	}
+	return nil
+}
