@@ -15,6 +15,7 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/processor"
 )
 
@@ -23,7 +24,7 @@ import (
 // own, next to the raw broker and store baselines measured in the same run,
 // so that the figures say where the time goes.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c Config
+	var c pipeline.Config
 	var n, concurrency, samples int
 	fs := envflag.New("bench", "Measures tend end to end — HTTP batch ingest to rows in ClickHouse to team metrics — and, in the same run, the raw JetStream publish and ClickHouse insert rates. Uses a temporary NATS and ClickHouse databases of its own, dropped afterwards.", stderr)
 	fs.IntVar(&n, "checkins", 20_000, "check-ins to send")
@@ -53,7 +54,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	c.DataDir, c.NATSListen, c.HTTPAddr, c.MetricsAddr = tmp, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	c.PseudonymKey, c.MinGroupSize, c.BatchWait, c.AckWait = tag+tag+tag+tag+tag, 5, 100*time.Millisecond, processor.DefaultAckWait
 
-	m := &Main{Config: c, Role: roleUp, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	m := &pipeline.Main{Config: c, Role: pipeline.RoleUp, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	defer dropDatabases(c.ClickHouse)
 	if err := m.Run(ctx); err != nil {
 		return errors.Join(err, m.Close())
@@ -61,7 +62,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	defer m.Close()
 	return bench.Run(ctx, bench.System{
 		Ingest:     client.Client{URL: m.IngestURL()},
-		JetStream:  m.js,
+		JetStream:  m.JetStream(),
 		ClickHouse: c.ClickHouse,
 		Settled:    m.Reporter.Settled,
 	}, bench.Options{CheckIns: n, Concurrency: concurrency, LatencySamples: samples, BatchSize: c.BatchSize, Tag: tag}, stdout)

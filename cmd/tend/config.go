@@ -6,65 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
 )
-
-// role says which parts a serving command runs.
-type role struct {
-	name       string
-	embedNATS  bool
-	ingest     bool
-	process    bool
-	summary    string
-	natsClient bool // connects to an external NATS at --nats-url
-}
-
-var (
-	roleUp = role{name: "up", embedNATS: true, ingest: true, process: true,
-		summary: "Runs everything in one process: an embedded NATS server with JetStream, ingest, processor and metrics."}
-	roleIngest = role{name: "ingest", ingest: true, natsClient: true,
-		summary: "Runs the HTTP ingest service against an external NATS (--nats-url)."}
-	roleProcess = role{name: "process", process: true, natsClient: true,
-		summary: "Runs the processor against an external NATS (--nats-url); replicas share one durable consumer."}
-)
-
-// Config is everything a tend process can be told. Secrets come from the
-// environment or files, never from flags alone.
-type Config struct {
-	DataDir    string
-	NATSListen string
-	NATSURL    string
-	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
-	StreamReplicas int
-	HTTPAddr       string
-	MetricsAddr    string
-	LogLevel       string
-
-	ClickHouse clickhouse.Config
-
-	FeedbackConfig string
-	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
-	IngestTokens string
-	// GrafanaURL, when set, has `tend up` provision Grafana at start.
-	GrafanaURL       string
-	PseudonymKeyFile string
-	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
-	PseudonymKey string
-
-	BatchSize int
-	BatchWait time.Duration
-	AckWait   time.Duration
-
-	MinGroupSize int
-	AlertRules   string
-
-	Demo bool
-}
 
 // clickHouseFlags registers the ClickHouse connection flags; the password is
 // read from TEND_CLICKHOUSE_PASSWORD or the file in TEND_CLICKHOUSE_PASSWORD_FILE.
@@ -80,26 +28,26 @@ func clickHousePassword(getenv func(string) string) (string, error) {
 }
 
 // serveConfig parses the flags of up, ingest and process.
-func serveConfig(r role, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	var c Config
-	fs := envflag.New(r.name, r.summary, stderr)
-	if r.embedNATS {
+func serveConfig(r pipeline.Role, args []string, getenv func(string) string, stderr io.Writer) (pipeline.Config, error) {
+	var c pipeline.Config
+	fs := envflag.New(r.Name, r.Summary, stderr)
+	if r.EmbedNATS {
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
 		fs.StringVar(&c.GrafanaURL, "grafana-url", "", "Grafana base `URL` to provision at start (token: TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE); empty: no provisioning")
 		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s")
 	}
-	if r.natsClient {
+	if r.NATSClient {
 		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
 		fs.IntVar(&c.StreamReplicas, "stream-replicas", 1, "copies of each stream on a NATS cluster (3 for production)")
 	}
-	if r.ingest {
+	if r.Ingest {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
 		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
 		fs.StringVar(&c.IngestTokens, "ingest-tokens", "", "`file` of clinics' access tokens (lines \"clinic sha256-hex\"; `tend token` makes them); empty: ingest accepts check-ins without a token")
 		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
-	if r.process {
+	if r.Process {
 		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")
 		fs.DurationVar(&c.BatchWait, "batch-wait", processor.DefaultBatchWait, "longest wait to fill a batch")
 		fs.DurationVar(&c.AckWait, "ack-wait", processor.DefaultAckWait, "how long JetStream waits for an ack before redelivering")
@@ -117,10 +65,10 @@ func serveConfig(r role, args []string, getenv func(string) string, stderr io.Wr
 		return c, err
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
-	if r.process && (c.BatchSize < 1 || c.BatchWait <= 0) {
+	if r.Process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}
-	if r.process && c.MinGroupSize < 3 {
+	if r.Process && c.MinGroupSize < 3 {
 		return c, usageError{Err: fmt.Errorf("--min-group-size %d: must be at least 3, or single clinicians' answers could be inferred", c.MinGroupSize)}
 	}
 	return c, nil

@@ -96,7 +96,7 @@ func TestUpProvisionsGrafana(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out syncBuffer
-	go func() { done <- run(ctx, []string{"tend", "up"}, env(vars), &out, &out) }()
+	go func() { done <- run(ctx, []string{"tend", "up"}, env(vars), nil, &out, &out) }()
 	testenv.Eventually(t, 30*time.Second, "the dashboard in Grafana", func() bool {
 		var ok bool
 		fake.Locked(func() { _, ok = fake.Dashboards[dashboards.DashboardUID] })

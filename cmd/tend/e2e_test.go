@@ -17,18 +17,19 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/instrument"
+	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
 // startMain runs `tend up` in-process on free ports, against databases of the
 // test's own on the real ClickHouse server.
-func startMain(t *testing.T) *Main {
+func startMain(t *testing.T) *pipeline.Main {
 	t.Helper()
-	m := &Main{
-		Role: roleUp,
+	m := &pipeline.Main{
+		Role: pipeline.RoleUp,
 		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Config: Config{
+		Config: pipeline.Config{
 			DataDir:      t.TempDir(),
 			NATSListen:   "127.0.0.1:0",
 			HTTPAddr:     "127.0.0.1:0",
@@ -147,13 +148,13 @@ func TestEndToEnd(t *testing.T) {
 // waitStored waits until the processor has acked everything in the stream
 // and ClickHouse holds want distinct check-ins, then checks none is counted
 // twice.
-func waitStored(t *testing.T, m *Main, store *clickhouse.Store, want uint64) {
+func waitStored(t *testing.T, m *pipeline.Main, store *clickhouse.Store, want uint64) {
 	t.Helper()
 	db := m.Config.ClickHouse.Database
 	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("%d check-ins in ClickHouse", want), func() bool {
 		return testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= want
 	})
-	cons, err := m.js.Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
+	cons, err := m.JetStream().Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/reporting"
@@ -22,7 +23,7 @@ import (
 // clinician's check-ins from ClickHouse and from the streams, then
 // recomputes their clinic's team metrics and alerts.
 func runErase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c Config
+	var c pipeline.Config
 	var clinic, clinician, pseudonym string
 	fs := envflag.New("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream, then recomputes their clinic's team metrics and alerts. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
 	fs.StringVar(&clinic, "clinic", "", "the clinician's clinic (required)")
@@ -46,7 +47,7 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if pseudonym == "" {
-		key, err := configuredKey(c)
+		key, err := pipeline.ConfiguredKey(c)
 		if err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		pseudonym = p.Pseudonym(clinic, clinician)
 	}
-	tcfg, rules, err := reportingConfig(c)
+	tcfg, rules, err := pipeline.ReportingConfig(c)
 	if err != nil {
 		return err
 	}

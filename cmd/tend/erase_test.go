@@ -45,7 +45,7 @@ func TestErase(t *testing.T) {
 	ch := m.Config.ClickHouse
 	err := run(t.Context(), []string{"tend", "erase", "--clinic", "northside", "--clinician", "clinician-4", "--nats-url", m.NATSURL(),
 		"--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase},
-		env(map[string]string{"TEND_PSEUDONYM_KEY": testenv.TestKey}), &out, &out)
+		env(map[string]string{"TEND_PSEUDONYM_KEY": testenv.TestKey}), nil, &out, &out)
 	if err != nil {
 		t.Fatalf("erase: %v\n%s", err, out.String())
 	}
@@ -59,7 +59,7 @@ func TestErase(t *testing.T) {
 	if got := respondents(); got != 5 {
 		t.Errorf("after erasure: %d respondents, want 5", got)
 	}
-	str, err := m.js.Stream(t.Context(), stream.Checkins)
+	str, err := m.JetStream().Stream(t.Context(), stream.Checkins)
 	if err != nil {
 		t.Fatal(err)
 	}

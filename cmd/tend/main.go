@@ -14,12 +14,13 @@ import (
 	"syscall"
 
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/pipeline"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tend:", err)
 		}
@@ -63,7 +64,7 @@ Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 `
 
 // run is the whole program, with its environment passed in so tests can run it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return usageError{Err: errors.New("no command given")}
@@ -71,15 +72,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := args[1], args[2:]
 	switch cmd {
 	case "up":
-		return runServe(ctx, roleUp, rest, getenv, stdout, stderr)
+		return runServe(ctx, pipeline.RoleUp, rest, getenv, stdout, stderr)
 	case "ingest":
-		return runServe(ctx, roleIngest, rest, getenv, stdout, stderr)
+		return runServe(ctx, pipeline.RoleIngest, rest, getenv, stdout, stderr)
 	case "process":
-		return runServe(ctx, roleProcess, rest, getenv, stdout, stderr)
+		return runServe(ctx, pipeline.RoleProcess, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "checkin":
-		return runCheckin(ctx, rest, getenv, os.Stdin, stdout, stderr)
+		return runCheckin(ctx, rest, getenv, stdin, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, getenv, stdout, stderr)
 	case "import":

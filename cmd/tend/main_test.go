@@ -44,7 +44,7 @@ func env(vars map[string]string) func(string) string {
 
 func TestHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), []string{"tend", "up", "--help"}, env(nil), &stdout, &stderr)
+	err := run(t.Context(), []string{"tend", "up", "--help"}, env(nil), nil, &stdout, &stderr)
 	if !errors.Is(err, flag.ErrHelp) || exitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
@@ -53,7 +53,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("tend up --help lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if err := run(t.Context(), []string{"tend", "frobnicate"}, env(nil), &stdout, &stderr); exitCode(err) != 2 || !strings.Contains(err.Error(), "frobnicate") {
+	if err := run(t.Context(), []string{"tend", "frobnicate"}, env(nil), nil, &stdout, &stderr); exitCode(err) != 2 || !strings.Contains(err.Error(), "frobnicate") {
 		t.Errorf("unknown command: %v", err)
 	}
 }
@@ -62,11 +62,11 @@ func TestHelp(t *testing.T) {
 // from a flag or from the environment.
 func TestMinGroupSizeRefused(t *testing.T) {
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"tend", "up", "--min-group-size", "2"}, env(nil), &out, &out)
+	err := run(t.Context(), []string{"tend", "up", "--min-group-size", "2"}, env(nil), nil, &out, &out)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
 		t.Errorf("--min-group-size 2: %v", err)
 	}
-	err = run(t.Context(), []string{"tend", "process"}, env(map[string]string{"TEND_MIN_GROUP_SIZE": "1"}), &out, &out)
+	err = run(t.Context(), []string{"tend", "process"}, env(map[string]string{"TEND_MIN_GROUP_SIZE": "1"}), nil, &out, &out)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
 		t.Errorf("TEND_MIN_GROUP_SIZE=1: %v", err)
 	}
@@ -90,7 +90,7 @@ func TestUpServesAndDrains(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), &stdout, &stderr) }()
+	go func() { done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), nil, &stdout, &stderr) }()
 
 	ingestURL := regexp.MustCompile(`POST (http://\S+)/v1/checkins`)
 	var url string
@@ -124,11 +124,11 @@ func TestMigrateIdempotent(t *testing.T) {
 	ch := testenv.ClickHouseConfig(t)
 	args := []string{"tend", "migrate", "--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase}
 	var out bytes.Buffer
-	if err := run(t.Context(), args, env(nil), &out, &out); err != nil || !strings.Contains(out.String(), "applied migrations [1 2]") {
+	if err := run(t.Context(), args, env(nil), nil, &out, &out); err != nil || !strings.Contains(out.String(), "applied migrations [1 2]") {
 		t.Fatalf("first migrate: %v %s", err, out.String())
 	}
 	out.Reset()
-	if err := run(t.Context(), args, env(nil), &out, &out); err != nil || !strings.Contains(out.String(), "up to date") {
+	if err := run(t.Context(), args, env(nil), nil, &out, &out); err != nil || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("second migrate: %v %s", err, out.String())
 	}
 }
@@ -140,7 +140,7 @@ func TestSimulate(t *testing.T) {
 	args := []string{"tend", "simulate", "--url", m.IngestURL(), "--clinics", "2", "--teams", "2", "--weeks", "4", "--seed", "3"}
 	var out bytes.Buffer
 	for range 2 {
-		if err := run(t.Context(), args, env(nil), &out, &out); err != nil {
+		if err := run(t.Context(), args, env(nil), nil, &out, &out); err != nil {
 			t.Fatalf("simulate: %v\n%s", err, out.String())
 		}
 	}
@@ -157,7 +157,7 @@ func TestSimulate(t *testing.T) {
 // and leaves no database behind.
 func TestBench(t *testing.T) {
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"tend", "bench", "--checkins", "2000", "--latency-samples", "20", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), &out, &out)
+	err := run(t.Context(), []string{"tend", "bench", "--checkins", "2000", "--latency-samples", "20", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), nil, &out, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
@@ -189,7 +189,7 @@ func TestImport(t *testing.T) {
 	}
 	for range 2 {
 		var out bytes.Buffer
-		err := run(t.Context(), []string{"tend", "import", "--url", m.IngestURL(), path}, env(nil), &out, &out)
+		err := run(t.Context(), []string{"tend", "import", "--url", m.IngestURL(), path}, env(nil), nil, &out, &out)
 		if err == nil || !strings.Contains(err.Error(), "2 rows rejected") {
 			t.Fatalf("import: %v\n%s", err, out.String())
 		}
@@ -205,7 +205,7 @@ func TestImport(t *testing.T) {
 // TestToken: the printed line grants the printed token, for its clinic only.
 func TestToken(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"tend", "token", "--clinic", "northside"}, env(nil), &out, &out); err != nil {
+	if err := run(t.Context(), []string{"tend", "token", "--clinic", "northside"}, env(nil), nil, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

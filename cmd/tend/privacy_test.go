@@ -34,7 +34,7 @@ func TestRawIdentifierNeverStored(t *testing.T) {
 	waitStored(t, m, store, uint64(len(cs)))
 
 	// Every message in the stream.
-	cons, err := m.js.OrderedConsumer(t.Context(), stream.Checkins, jetstream.OrderedConsumerConfig{})
+	cons, err := m.JetStream().OrderedConsumer(t.Context(), stream.Checkins, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

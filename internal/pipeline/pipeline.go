@@ -1,0 +1,391 @@
+// Package pipeline assembles tend's stages — the embedded NATS server,
+// ingest, the processor, the reporter, metrics — into one running process,
+// as a role asks: everything (`tend up`), or one stage against an external
+// NATS (`tend ingest`, `tend process`). Main is what the commands and the
+// end-to-end tests run.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tendhq/tend/dashboards"
+	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/feedback"
+	"github.com/tendhq/tend/internal/httpserve"
+	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/trends"
+	"github.com/tendhq/tend/processor"
+	"github.com/tendhq/tend/reporting"
+)
+
+// Main is one running tend process: the parts its role asks for, wired
+// together. Run starts them and returns once they serve; Close drains them.
+// Tests run a Main exactly as the command does.
+type Main struct {
+	Config Config
+	Role   Role
+	Log    *slog.Logger
+
+	nats     *server.Server
+	conn     *stream.Conn
+	js       jetstream.JetStream
+	store    *clickhouse.Store
+	registry *prometheus.Registry
+
+	httpServer    *http.Server
+	httpAddr      string
+	metricsServer *http.Server
+	metricsAddr   string
+
+	// Reporter recomputes team metrics and alerts (roles that process).
+	Reporter *reporting.Reporter
+
+	stopProcessor context.CancelFunc
+	processorDone chan error
+	workers       int
+}
+
+// Run starts the parts of m.Role and returns once all of them serve.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if err := m.openNATS(ctx); err != nil {
+		return err
+	}
+	if m.Role.Ingest {
+		if err := m.startIngest(); err != nil {
+			return err
+		}
+	}
+	if m.Role.Process {
+		if err := m.startProcessor(ctx); err != nil {
+			return err
+		}
+	}
+	return m.startMetrics()
+}
+
+// openStore connects to ClickHouse, and for the processor applies the schema.
+func (m *Main) openStore(ctx context.Context) error {
+	store, err := clickhouse.Open(m.Config.ClickHouse)
+	if err != nil {
+		return err
+	}
+	m.store = store
+	if !m.Role.Process {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := store.WaitReady(wctx); err != nil {
+		return fmt.Errorf("%w (is ClickHouse running? scripts/clickhouse up starts one)", err)
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	m.Log.Info("clickhouse schema ready", "addr", store.Config().Addr, "applied", applied)
+	return nil
+}
+
+// openNATS starts the embedded server (up) or connects to an external one,
+// and makes sure tend's streams exist.
+func (m *Main) openNATS(ctx context.Context) error {
+	url := m.Config.NATSURL
+	if m.Role.EmbedNATS {
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log})
+		if err != nil {
+			return err
+		}
+		m.nats = ns
+		url = ns.ClientURL()
+		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"))
+	}
+	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.Name, m.Log)
+	if err != nil {
+		return err
+	}
+	m.conn, m.js = conn, conn.JS
+	return stream.Ensure(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
+}
+
+func (m *Main) startIngest() error {
+	key, err := m.pseudonymKey()
+	if err != nil {
+		return err
+	}
+	p, err := checkin.NewPseudonymizer(key)
+	if err != nil {
+		return err
+	}
+	fb := feedback.Default()
+	if m.Config.FeedbackConfig != "" {
+		if fb, err = feedback.Load(m.Config.FeedbackConfig); err != nil {
+			return err
+		}
+	}
+	opts := []ingest.Option{
+		ingest.WithFeedback(fb),
+		ingest.WithLogger(m.Log),
+		ingest.WithRegisterer(m.registry),
+		ingest.WithReadiness(m.conn.Ready),
+		ingest.WithReadiness(m.store.Ping),
+	}
+	if m.Config.IngestTokens != "" {
+		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, ingest.WithTokens(tokens))
+		m.Log.Info("ingest requires clinic access tokens", "clinics", len(tokens))
+	} else if !m.Config.Demo {
+		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
+	}
+	srv := ingest.New(m.js, p, opts...)
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	m.Log.Info("ingest listening", "url", m.IngestURL())
+	return nil
+}
+
+// pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
+// --demo and neither configured, it creates one under the data dir.
+func (m *Main) pseudonymKey() ([]byte, error) {
+	key, err := ConfiguredKey(m.Config)
+	if key != nil || err != nil || !m.Config.Demo {
+		return key, err
+	}
+	path := filepath.Join(m.Config.DataDir, "pseudonym.key")
+	key, created, err := checkin.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		m.Log.Warn("demo mode: generated a pseudonym key; a real deployment provisions its own and keeps it", "file", path)
+	} else {
+		m.Log.Info("demo mode: using the pseudonym key", "file", path)
+	}
+	return key, nil
+}
+
+// ConfiguredKey reads the pseudonym key from TEND_PSEUDONYM_KEY or its file.
+// It fails when neither is set, unless c.Demo (then it returns nil, nil).
+func ConfiguredKey(c Config) ([]byte, error) {
+	switch {
+	case c.PseudonymKey != "":
+		if len(c.PseudonymKey) < checkin.MinKeyBytes {
+			return nil, fmt.Errorf("TEND_PSEUDONYM_KEY: need at least %d bytes", checkin.MinKeyBytes)
+		}
+		return []byte(c.PseudonymKey), nil
+	case c.PseudonymKeyFile != "":
+		return checkin.LoadKey(c.PseudonymKeyFile)
+	case c.Demo:
+		return nil, nil
+	}
+	return nil, errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")
+}
+
+// ReportingConfig is the team-metric configuration and the alert rules of c.
+func ReportingConfig(c Config) (trends.Config, trends.Rules, error) {
+	tcfg := trends.DefaultConfig()
+	tcfg.MinGroupSize = c.MinGroupSize
+	if err := tcfg.Validate(); err != nil {
+		return tcfg, trends.Rules{}, err
+	}
+	if c.AlertRules == "" {
+		return tcfg, trends.DefaultRules(), nil
+	}
+	rules, err := trends.LoadRules(c.AlertRules)
+	return tcfg, rules, err
+}
+
+// startProcessor starts the processor and the reporter that keeps team
+// metrics and alerts in step with what it stores.
+func (m *Main) startProcessor(ctx context.Context) error {
+	tcfg, rules, err := ReportingConfig(m.Config)
+	if err != nil {
+		return err
+	}
+	m.Reporter = reporting.New(m.store, m.js, tcfg, rules,
+		reporting.WithLogger(m.Log),
+		reporting.WithRegisterer(m.registry),
+	)
+	p := processor.New(m.js, m.store,
+		processor.WithBatch(m.Config.BatchSize, m.Config.BatchWait),
+		processor.WithAckWait(m.Config.AckWait),
+		processor.WithLogger(m.Log),
+		processor.WithRegisterer(m.registry),
+		processor.WithMarker(m.Reporter),
+	)
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopProcessor = cancel
+	m.processorDone = make(chan error, 2)
+	m.workers = 2
+	go func() { m.processorDone <- p.Run(pctx) }()
+	go func() { m.processorDone <- m.Reporter.Run(pctx) }()
+	return nil
+}
+
+func (m *Main) startMetrics() error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
+	var err error
+	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// ProvisionGrafana installs the dashboards in the Grafana at
+// Config.GrafanaURL while the pipeline runs; a failure is logged, never fatal.
+func (m *Main) ProvisionGrafana(ctx context.Context, api dashboards.API, cfg dashboards.Config) {
+	report, err := dashboards.ProvisionRetrying(ctx, api, cfg, m.Log)
+	if err == nil {
+		m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", strings.Join(report, "; "))
+	} else if ctx.Err() == nil {
+		m.Log.Error("grafana provisioning failed; run `tend dashboards provision` once it is fixed", "url", m.Config.GrafanaURL, "err", err)
+	}
+}
+
+// IngestURL is the base URL of the ingest API.
+func (m *Main) IngestURL() string { return "http://" + m.httpAddr }
+
+// MetricsURL is the Prometheus scrape URL.
+func (m *Main) MetricsURL() string { return "http://" + m.metricsAddr + "/metrics" }
+
+// NATSURL is the URL of the NATS server m uses.
+func (m *Main) NATSURL() string { return m.conn.NC.ConnectedUrl() }
+
+// JetStream is the JetStream context m uses.
+func (m *Main) JetStream() jetstream.JetStream { return m.js }
+
+// Close drains in order: no new requests (in-flight ones finish), the
+// processor stores and acks the batch in hand, NATS drains, the embedded
+// server stops. It is safe on a partly started Main.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	var errs []error
+	if m.httpServer != nil {
+		errs = append(errs, m.httpServer.Shutdown(ctx))
+	}
+	if m.stopProcessor != nil {
+		m.stopProcessor()
+		for range m.workers {
+			errs = append(errs, <-m.processorDone)
+		}
+	}
+	if m.metricsServer != nil {
+		errs = append(errs, m.metricsServer.Shutdown(ctx))
+	}
+	if m.conn != nil {
+		errs = append(errs, m.conn.Drain())
+	}
+	if m.nats != nil {
+		m.nats.Shutdown()
+		m.nats.WaitForShutdown()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// WhereToLook prints where the operator finds what m runs.
+func (m *Main) WhereToLook(w io.Writer) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ntend %s is running.\n", m.Role.Name)
+	if m.Role.Ingest {
+		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
+	}
+	if m.nats != nil {
+		fmt.Fprintf(&b, "  NATS:       %s   (stream %s; nats --server %s stream info %s)\n", m.NATSURL(), stream.Checkins, m.NATSURL(), stream.Checkins)
+	}
+	fmt.Fprintf(&b, "  metrics:    %s\n", m.MetricsURL())
+	cfg := m.store.Config()
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	fmt.Fprintf(&b, "  check-ins:  clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
+	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, week, score, suppressed, respondents, round(mean, 1), round(share_high, 2) FROM %s.team_weekly FINAL WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, week, score\"\n", port, cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "  alerts:     nats --server %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts FINAL\n", m.NATSURL(), cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
+	fmt.Fprint(w, b.String())
+}
+
+// Role says which parts a serving command runs.
+type Role struct {
+	Name       string
+	EmbedNATS  bool // runs an embedded NATS server
+	Ingest     bool
+	Process    bool // the processor and the reporter
+	Summary    string
+	NATSClient bool // connects to an external NATS at Config.NATSURL
+}
+
+var (
+	RoleUp = Role{Name: "up", EmbedNATS: true, Ingest: true, Process: true,
+		Summary: "Runs everything in one process: an embedded NATS server with JetStream, ingest, processor and metrics."}
+	RoleIngest = Role{Name: "ingest", Ingest: true, NATSClient: true,
+		Summary: "Runs the HTTP ingest service against an external NATS (--nats-url)."}
+	RoleProcess = Role{Name: "process", Process: true, NATSClient: true,
+		Summary: "Runs the processor against an external NATS (--nats-url); replicas share one durable consumer."}
+)
+
+// Config is everything a tend process can be told. Secrets come from the
+// environment or files, never from flags alone.
+type Config struct {
+	DataDir    string
+	NATSListen string
+	NATSURL    string
+	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
+	StreamReplicas int
+	HTTPAddr       string
+	MetricsAddr    string
+	LogLevel       string
+
+	ClickHouse clickhouse.Config
+
+	FeedbackConfig string
+	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
+	IngestTokens string
+	// GrafanaURL, when set, has `tend up` provision Grafana at start.
+	GrafanaURL       string
+	PseudonymKeyFile string
+	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
+	PseudonymKey string
+
+	BatchSize int
+	BatchWait time.Duration
+	AckWait   time.Duration
+
+	MinGroupSize int
+	AlertRules   string
+
+	Demo bool
+}
