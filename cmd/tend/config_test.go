@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tendhq/tend/internal/feedback"
 )
 
-// TestConfigFilesNamed: an unreadable or bad alert-rules file is reported with what
-// it is and, for a bad one, its path, line and key.
+// TestConfigFilesNamed: an unreadable or bad alert-rules or feedback file is reported
+// with what it is and, for a bad one, its path, line and key.
 func TestConfigFilesNamed(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -32,5 +34,14 @@ func TestConfigFilesNamed(t *testing.T) {
 	rules = write("good-rules.yaml", "participation_drop:\n  enabled: false\n")
 	if _, r, err := reportingConfig(Config{MinGroupSize: 5, AlertRules: rules}); err != nil || r.ParticipationDrop.Enabled {
 		t.Errorf("good alert rules: %+v, %v", r, err)
+	}
+
+	if _, err := readConfig("feedback config", missing, feedback.Parse); err == nil || !strings.HasPrefix(err.Error(), "feedback config: ") || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing feedback config: %v", err)
+	}
+	fb := write("feedback.yaml", "clinics: 3\n")
+	_, err = readConfig("feedback config", fb, feedback.Parse)
+	if want := "feedback config " + fb + ": line 1: clinics: must be a mapping"; err == nil || err.Error() != want {
+		t.Errorf("bad feedback config: %v, want %q", err, want)
 	}
 }

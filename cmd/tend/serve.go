@@ -191,7 +191,7 @@ func (m *Main) startIngest() error {
 	}
 	fb := feedback.Default()
 	if m.Config.FeedbackConfig != "" {
-		if fb, err = feedback.Load(m.Config.FeedbackConfig); err != nil {
+		if fb, err = readConfig("feedback config", m.Config.FeedbackConfig, feedback.Parse); err != nil {
 			return err
 		}
 	}
