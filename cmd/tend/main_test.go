@@ -90,7 +90,9 @@ func TestUpServesAndDrains(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), nil, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), nil, &stdout, &stderr)
+	}()
 
 	ingestURL := regexp.MustCompile(`POST (http://\S+)/v1/checkins`)
 	var url string

@@ -92,4 +92,3 @@ func Secret(getenv func(string) string, name string) (string, error) {
 	}
 	return getenv(name), nil
 }
-

@@ -1,15 +1,14 @@
 package feedback
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tendhq/tend/internal/yamlconf"
 )
 
 // Config is the per-clinic feedback configuration, read from YAML:
@@ -87,43 +86,20 @@ func Default() *Config {
 	}}
 }
 
-// Load reads a YAML configuration file; see Parse.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("feedback config: %w", err)
-	}
-	c, err := parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("feedback config %s: %w", path, err)
-	}
-	return c, nil
-}
-
 // Parse reads a YAML configuration, rejects unknown fields and kinds, missing contact
 // names and malformed URLs — each error naming its line and YAML path, e.g.
 // "line 7: clinics.northside.support[0].name: is required" — and merges the defaults
-// section over the built-in defaults.
+// section over the built-in defaults. The caller names the file.
 func Parse(data []byte) (*Config, error) {
-	c, err := parse(data)
+	root, err := yamlconf.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("feedback config: %w", err)
-	}
-	return c, nil
-}
-
-func parse(data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
-	p := &parser{}
+	var p parser
 	c := &Config{}
-	if len(doc.Content) > 0 {
-		p.config(doc.Content[0], c)
-	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	p.config(root, c)
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	def := Default()
 	maps.Copy(def.Defaults.Suggestions, c.Defaults.Suggestions)
@@ -155,55 +131,52 @@ func (c *Config) contacts(clinic string) []Contact {
 	return nil
 }
 
-// parser walks the YAML node tree by hand, rather than decoding into structs, so that
-// every error names the path of the offending node and scalars such as phone numbers
-// keep their literal text (0800 123 456 stays a string).
-type parser struct{ errs []error }
-
-func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("line %d: %s: %s", n.Line, path, fmt.Sprintf(format, args...)))
-}
+// parser walks the YAML node tree with yamlconf's primitives rather than with
+// yamlconf.Decode, for what decoding by struct tags cannot do: suggestion kinds,
+// contact names and URLs are checked where they stand, each with its own message, and
+// scalars such as phone numbers keep their literal text (0800 123 456 stays a string).
+type parser struct{ yamlconf.Decoder }
 
 func (p *parser) config(n *yaml.Node, c *Config) {
-	p.mapping(n, "", func(e entry) {
-		switch e.key {
+	p.Mapping(n, "", func(e yamlconf.Entry) {
+		switch e.Key {
 		case "defaults":
-			p.section(e.value, e.path, &c.Defaults)
+			p.section(e.Value, e.Path, &c.Defaults)
 		case "clinics":
 			c.Clinics = map[string]Section{}
-			p.mapping(e.value, e.path, func(e entry) {
+			p.Mapping(e.Value, e.Path, func(e yamlconf.Entry) {
 				var s Section
-				p.section(e.value, e.path, &s)
-				c.Clinics[e.key] = s
+				p.section(e.Value, e.Path, &s)
+				c.Clinics[e.Key] = s
 			})
 		default:
-			p.errorf(e.keyNode, e.path, "unknown field (want defaults or clinics)")
+			p.Errorf(e.KeyNode, e.Path, "unknown field (want defaults or clinics)")
 		}
 	})
 }
 
 func (p *parser) section(n *yaml.Node, path string, s *Section) {
-	p.mapping(n, path, func(e entry) {
-		switch e.key {
+	p.Mapping(n, path, func(e yamlconf.Entry) {
+		switch e.Key {
 		case "suggestions":
 			s.Suggestions = map[string]string{}
-			p.mapping(e.value, e.path, func(e entry) {
-				if !slices.Contains(Kinds(), e.key) {
-					p.errorf(e.keyNode, e.path, "unknown kind (want one of %s)", strings.Join(Kinds(), ", "))
+			p.Mapping(e.Value, e.Path, func(e yamlconf.Entry) {
+				if !slices.Contains(Kinds(), e.Key) {
+					p.Errorf(e.KeyNode, e.Path, "unknown kind (want one of %s)", strings.Join(Kinds(), ", "))
 					return
 				}
-				if t, ok := p.scalar(e.value, e.path); ok && t == "" {
-					p.errorf(e.value, e.path, "must not be empty")
+				if t, ok := p.Scalar(e.Value, e.Path); ok && t == "" {
+					p.Errorf(e.Value, e.Path, "must not be empty")
 				} else if ok {
-					s.Suggestions[e.key] = t
+					s.Suggestions[e.Key] = t
 				}
 			})
 		case "support":
-			p.sequence(e.value, e.path, func(path string, v *yaml.Node) {
+			p.Sequence(e.Value, e.Path, func(path string, v *yaml.Node) {
 				s.Support = append(s.Support, p.contact(v, path))
 			})
 		default:
-			p.errorf(e.keyNode, e.path, "unknown field (want suggestions or support)")
+			p.Errorf(e.KeyNode, e.Path, "unknown field (want suggestions or support)")
 		}
 	})
 }
@@ -211,120 +184,35 @@ func (p *parser) section(n *yaml.Node, path string, s *Section) {
 func (p *parser) contact(n *yaml.Node, path string) Contact {
 	var c Contact
 	named := false // a name key was given, so a problem with it is already reported
-	p.mapping(n, path, func(e entry) {
-		switch e.key {
+	isMapping := p.Mapping(n, path, func(e yamlconf.Entry) {
+		switch e.Key {
 		case "name":
 			named = true
 			var ok bool
-			if c.Name, ok = p.scalar(e.value, e.path); ok && c.Name == "" {
-				p.errorf(e.value, e.path, "must not be empty")
+			if c.Name, ok = p.Scalar(e.Value, e.Path); ok && c.Name == "" {
+				p.Errorf(e.Value, e.Path, "must not be empty")
 			}
 		case "phone":
-			c.Phone, _ = p.scalar(e.value, e.path)
+			c.Phone, _ = p.Scalar(e.Value, e.Path)
 		case "url":
-			c.URL, _ = p.scalar(e.value, e.path)
+			c.URL, _ = p.Scalar(e.Value, e.Path)
 			if c.URL != "" && !absoluteURL(c.URL) {
-				p.errorf(e.value, e.path, "must be an absolute URL such as https://… or mailto:…")
+				p.Errorf(e.Value, e.Path, "must be an absolute URL such as https://… or mailto:…")
 			}
 		case "hours":
-			c.Hours, _ = p.scalar(e.value, e.path)
+			c.Hours, _ = p.Scalar(e.Value, e.Path)
 		default:
-			p.errorf(e.keyNode, e.path, "unknown field (want name, phone, url or hours)")
+			p.Errorf(e.KeyNode, e.Path, "unknown field (want name, phone, url or hours)")
 		}
 	})
-	if !named && deref(n).Kind == yaml.MappingNode {
-		p.errorf(n, path+".name", "is required")
+	if isMapping && !named {
+		p.Errorf(n, path+".name", "is required")
 	}
 	return c
-}
-
-// entry is one key of a mapping with its YAML path.
-type entry struct {
-	key            string
-	path           string
-	keyNode, value *yaml.Node
-}
-
-// mapping calls fn for each key of a mapping node in document order; null is an empty
-// mapping. Duplicate keys are errors: the second would silently win.
-func (p *parser) mapping(n *yaml.Node, path string, fn func(entry)) {
-	n = deref(n)
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, orRoot(path), "must be a mapping")
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := deref(n.Content[i])
-		if k.Kind != yaml.ScalarNode || k.Value == "" {
-			p.errorf(k, orRoot(path), "keys must be non-empty strings")
-			continue
-		}
-		e := entry{key: k.Value, path: k.Value, keyNode: k, value: n.Content[i+1]}
-		if path != "" {
-			e.path = path + "." + k.Value
-		}
-		if seen[e.key] {
-			p.errorf(k, e.path, "duplicate key")
-			continue
-		}
-		seen[e.key] = true
-		fn(e)
-	}
-}
-
-// sequence calls fn for each item of a sequence node with the item's path; null is an
-// empty sequence.
-func (p *parser) sequence(n *yaml.Node, path string, fn func(path string, v *yaml.Node)) {
-	n = deref(n)
-	if isNull(n) {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, path, "must be a list")
-		return
-	}
-	for i, v := range n.Content {
-		fn(fmt.Sprintf("%s[%d]", path, i), v)
-	}
-}
-
-// scalar returns a scalar's literal text, trimmed (block scalars end in a newline);
-// null is "". ok is false, and the error recorded, when n is not a scalar.
-func (p *parser) scalar(n *yaml.Node, path string) (s string, ok bool) {
-	n = deref(n)
-	if isNull(n) {
-		return "", true
-	}
-	if n.Kind != yaml.ScalarNode {
-		p.errorf(n, path, "must be a string")
-		return "", false
-	}
-	return strings.TrimSpace(n.Value), true
 }
 
 // absoluteURL accepts what a clinician can follow: https://host/…, mailto:…, tel:….
 func absoluteURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "")
-}
-
-// deref follows an alias (*anchor) to the node it names.
-func deref(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
-
-func orRoot(path string) string {
-	if path == "" {
-		return "(document)"
-	}
-	return path
 }

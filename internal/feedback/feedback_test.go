@@ -162,10 +162,7 @@ func TestFor(t *testing.T) {
 }
 
 func TestForClinicConfig(t *testing.T) {
-	c, err := Load("../../deploy/feedback.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := parseExample(t)
 	miniz5 := mustScore(t, "miniz", []int{5})
 
 	fb := c.For("northside", miniz5)

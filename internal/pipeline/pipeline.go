@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -144,7 +145,7 @@ func (m *Main) startIngest() error {
 	}
 	fb := feedback.Default()
 	if m.Config.FeedbackConfig != "" {
-		if fb, err = feedback.Load(m.Config.FeedbackConfig); err != nil {
+		if fb, err = readConfig("feedback config", m.Config.FeedbackConfig, feedback.Parse); err != nil {
 			return err
 		}
 	}
@@ -221,8 +222,23 @@ func ReportingConfig(c Config) (trends.Config, trends.Rules, error) {
 	if c.AlertRules == "" {
 		return tcfg, trends.DefaultRules(), nil
 	}
-	rules, err := trends.LoadRules(c.AlertRules)
+	rules, err := readConfig("alert rules", c.AlertRules, trends.ParseRules)
 	return tcfg, rules, err
+}
+
+// readConfig reads the configuration file path with parse; its errors name what the
+// file is and, for its contents, the file: "alert rules /etc/tend/rules.yaml: line 3: …".
+func readConfig[T any](what, path string, parse func([]byte) (T, error)) (T, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err) // err names path
+	}
+	v, err := parse(data)
+	if err != nil {
+		return v, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	return v, nil
 }
 
 // startProcessor starts the processor and the reporter that keeps team

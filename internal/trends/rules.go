@@ -2,17 +2,13 @@ package trends
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"math"
-	"os"
-	"reflect"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tendhq/tend/internal/instrument"
+	"github.com/tendhq/tend/internal/yamlconf"
 )
 
 // Rules configures the alert rules (instruments.md, "Alert rules"). The YAML keys are
@@ -79,45 +75,17 @@ func DefaultRules() Rules {
 	}
 }
 
-// LoadRules reads alert rules from a YAML file; see ParseRules.
-func LoadRules(path string) (Rules, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Rules{}, fmt.Errorf("alert rules: %w", err)
-	}
-	r, err := parseRules(data)
-	if err != nil {
-		return Rules{}, fmt.Errorf("alert rules %s: %w", path, err)
-	}
-	return r, nil
-}
-
 // ParseRules reads alert rules from YAML over DefaultRules: a missing or empty key
 // keeps its default, and cutoffs merge into the default cut-offs by score. Unknown and
 // duplicate keys, values of the wrong type and values out of range are errors, each
 // naming its line and key, e.g. "line 3: burnout_rising.slope_per_week: must be
-// greater than 0".
+// greater than 0". The caller names the file.
 func ParseRules(data []byte) (Rules, error) {
-	r, err := parseRules(data)
-	if err != nil {
-		return Rules{}, fmt.Errorf("alert rules: %w", err)
-	}
-	return r, nil
-}
-
-func parseRules(data []byte) (Rules, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Rules{}, err
-	}
 	r := DefaultRules()
-	d := &ruleDecoder{lines: map[string]int{}}
-	if len(doc.Content) > 0 {
-		d.decode(doc.Content[0], reflect.ValueOf(&r).Elem(), "")
-	}
+	lines, err := yamlconf.Decode(data, &r)
 	// A value that failed to decode kept its valid default, so validating the rest
 	// adds only real problems.
-	if err := errors.Join(append(d.errs, r.validate(d.lines))...); err != nil {
+	if err = errors.Join(err, r.validate(lines)); err != nil {
 		return Rules{}, err
 	}
 	return r, nil
@@ -126,14 +94,10 @@ func parseRules(data []byte) (Rules, error) {
 // Validate reports every parameter out of range, naming its YAML key.
 func (r Rules) Validate() error { return r.validate(nil) }
 
-func (r Rules) validate(lines map[string]int) error {
+func (r Rules) validate(lines yamlconf.Lines) error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
-		msg := path + ": " + fmt.Sprintf(format, args...)
-		if line, ok := lines[path]; ok {
-			msg = fmt.Sprintf("line %d: %s", line, msg)
-		}
-		errs = append(errs, errors.New(msg))
+		errs = append(errs, lines.Errorf(path, format, args...))
 	}
 	share := func(name string, s ShareRule) {
 		if !(s.Share > 0 && s.Share <= 1) {
@@ -187,105 +151,4 @@ func (r Rules) validate(lines map[string]int) error {
 		bad("participation_drop.baseline", "must be between 0 and 1, got %g", p.Baseline)
 	}
 	return errors.Join(errs...)
-}
-
-// ruleDecoder decodes a YAML node tree into a value by reflection over its yaml tags,
-// rather than with yaml's own decoder, so that every error names the line and key path
-// of the offending node and unknown or duplicate keys are caught. lines records where
-// each scalar was set, for range errors found later.
-type ruleDecoder struct {
-	errs  []error
-	lines map[string]int
-}
-
-func (d *ruleDecoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	if path == "" {
-		path = "(top level)"
-	}
-	d.errs = append(d.errs, fmt.Errorf("line %d: %s: %s", n.Line, path, fmt.Sprintf(format, args...)))
-}
-
-// decode decodes n into v, which keeps its (default) value where n is null.
-func (d *ruleDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
-	}
-	switch v.Kind() {
-	case reflect.Struct, reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.errorf(n, path, "must be a mapping")
-			return
-		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			if seen[k.Value] {
-				d.errorf(k, p, "duplicate key")
-				continue
-			}
-			seen[k.Value] = true
-			if v.Kind() == reflect.Map { // merged into the defaults, entry by entry
-				key := reflect.ValueOf(k.Value)
-				elem := reflect.New(v.Type().Elem()).Elem()
-				if old := v.MapIndex(key); old.IsValid() {
-					elem.Set(old)
-				}
-				errs := len(d.errs)
-				d.decode(n.Content[i+1], elem, p)
-				if len(d.errs) == errs {
-					v.SetMapIndex(key, elem)
-				}
-				continue
-			}
-			f, ok := fieldByTag(v, k.Value)
-			if !ok {
-				d.errorf(k, p, "unknown key (want one of %s)", strings.Join(tags(v.Type()), ", "))
-				continue
-			}
-			d.decode(n.Content[i+1], f, p)
-		}
-	default:
-		if n.Kind != yaml.ScalarNode || n.Decode(v.Addr().Interface()) != nil {
-			d.errorf(n, path, "must be %s", kindName(v.Kind()))
-			return
-		}
-		d.lines[path] = n.Line
-	}
-}
-
-func fieldByTag(v reflect.Value, tag string) (reflect.Value, bool) {
-	for i := range v.NumField() {
-		if v.Type().Field(i).Tag.Get("yaml") == tag {
-			return v.Field(i), true
-		}
-	}
-	return reflect.Value{}, false
-}
-
-func tags(t reflect.Type) []string {
-	var out []string
-	for i := range t.NumField() {
-		out = append(out, t.Field(i).Tag.Get("yaml"))
-	}
-	return out
-}
-
-func kindName(k reflect.Kind) string {
-	switch k {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int:
-		return "a whole number"
-	case reflect.Float64:
-		return "a number"
-	default:
-		return "a string"
-	}
 }
