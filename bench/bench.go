@@ -1,5 +1,5 @@
 // Package bench measures a running tend end to end — HTTP batch ingest to
-// rows in ClickHouse to team metrics — next to the raw broker and store
+// rows in ClickHouse — next to the raw broker and store
 // baselines measured in the same run, so that its figures say where the
 // time goes. `tend bench` starts the System it measures.
 package bench
@@ -29,8 +29,6 @@ type System struct {
 	Ingest     client.Client
 	JetStream  jetstream.JetStream
 	ClickHouse clickhouse.Config // the store baseline uses databases named after these, dropped afterwards
-	// Settled is closed once the reporting tables reflect everything stored.
-	Settled func() <-chan struct{}
 }
 
 // Options size a run.
@@ -81,16 +79,8 @@ func Run(ctx context.Context, sys System, opt Options, out io.Writer) error {
 		return err
 	}
 	stored := time.Since(start)
-	lastAck := time.Now()
-	select {
-	case <-sys.Settled():
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	reporting := time.Since(lastAck)
 	fmt.Fprintf(out, "  end to end        HTTP batch → 202              %10.0f check-ins/s\n", float64(opt.CheckIns)/accepted.Seconds())
 	fmt.Fprintf(out, "                    HTTP batch → stored and acked %10.0f check-ins/s\n", float64(opt.CheckIns)/stored.Seconds())
-	fmt.Fprintf(out, "                    last ack → team metrics        %10.2f s\n", reporting.Seconds())
 
 	lat, err := singleLatencies(ctx, sys.Ingest, singles)
 	if err != nil {

@@ -15,8 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -40,11 +38,6 @@ type Stream interface {
 	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
 }
 
-// Marker hears which clinics each committed batch touched (the reporter).
-type Marker interface {
-	Mark(clinics ...string)
-}
-
 // Defaults of the options.
 const (
 	DefaultBatchSize = 1000
@@ -66,7 +59,6 @@ type Processor struct {
 	batchWait time.Duration
 	ackWait   time.Duration
 	metrics   *metrics
-	marker    Marker
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -92,10 +84,6 @@ func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l }
 func WithRegisterer(r prometheus.Registerer) Option {
 	return func(p *Processor) { p.metrics = newMetrics(r) }
 }
-
-// WithMarker has every committed batch mark its clinics, for the reporter
-// to recompute their team metrics.
-func WithMarker(m Marker) Option { return func(p *Processor) { p.marker = m } }
 
 // New returns a processor reading from js and writing to store.
 func New(js Stream, store Store, opts ...Option) *Processor {
@@ -209,13 +197,6 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 	}
 	if err := p.insert(ctx, stop, rows, stored); err != nil {
 		return err
-	}
-	if p.marker != nil {
-		clinics := map[string]bool{}
-		for _, r := range rows {
-			clinics[r.Clinic] = true
-		}
-		p.marker.Mark(slices.Collect(maps.Keys(clinics))...)
 	}
 	if p.beforeAck != nil {
 		p.beforeAck()

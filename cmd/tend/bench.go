@@ -64,7 +64,6 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		Ingest:     client.Client{URL: m.IngestURL()},
 		JetStream:  m.JetStream(),
 		ClickHouse: c.ClickHouse,
-		Settled:    m.Reporter.Settled,
 	}, bench.Options{CheckIns: n, Concurrency: concurrency, LatencySamples: samples, BatchSize: c.BatchSize, Tag: tag}, stdout)
 }
 

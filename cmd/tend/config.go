@@ -9,9 +9,10 @@ import (
 
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/pipeline"
-	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
+	"github.com/tendhq/tend/reporting"
 )
 
 // clickHouseFlags registers the ClickHouse connection flags; the password is
@@ -51,8 +52,10 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")
 		fs.DurationVar(&c.BatchWait, "batch-wait", processor.DefaultBatchWait, "longest wait to fill a batch")
 		fs.DurationVar(&c.AckWait, "ack-wait", processor.DefaultAckWait, "how long JetStream waits for an ack before redelivering")
-		fs.IntVar(&c.MinGroupSize, "min-group-size", trends.DefaultConfig().MinGroupSize, "k: fewest distinct respondents a published team-week may have (at least 3)")
-		fs.StringVar(&c.AlertRules, "alert-rules", "", "YAML `file` of team alert rules (default: the five built-in rules; see deploy/alert-rules.example.yaml)")
+		fs.IntVar(&c.MinGroupSize, "min-group-size", figures.MinK, "k: fewest distinct respondents a published figure describes (at least 5)")
+		fs.DurationVar(&c.PublishAfter, "publish-after", reporting.DefaultPublishAfter, "grace window after a period ends before it is published, once")
+		fs.DurationVar(&c.Settle, "settle", reporting.DefaultSettle, "a closed period is published once no check-in of it was stored for this long")
+		fs.StringVar(&c.Periods, "periods", "", "period length per instrument, e.g. \"miniz=month\" (default: proqol5, cbi, scssf monthly; miniz weekly)")
 	}
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -68,8 +71,10 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	if r.Process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}
-	if r.Process && c.MinGroupSize < 3 {
-		return c, usageError{Err: fmt.Errorf("--min-group-size %d: must be at least 3, or single clinicians' answers could be inferred", c.MinGroupSize)}
+	if r.Process {
+		if _, err := pipeline.ReportingConfig(c); err != nil {
+			return c, usageError{Err: err}
+		}
 	}
 	return c, nil
 }

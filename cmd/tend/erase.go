@@ -15,24 +15,21 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/stream"
-	"github.com/tendhq/tend/internal/trends"
-	"github.com/tendhq/tend/reporting"
 )
 
 // runErase is `tend erase`: the right to erasure. It deletes one
-// clinician's check-ins from ClickHouse and from the streams, then
-// recomputes their clinic's team metrics and alerts.
+// clinician's check-ins from ClickHouse and from the streams. Published
+// team figures do not change (a figure before and after would tell the
+// erased answers); periods not yet published never include them.
 func runErase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c pipeline.Config
 	var clinic, clinician, pseudonym string
-	fs := envflag.New("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream, then recomputes their clinic's team metrics and alerts. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
+	fs := envflag.New("erase", "Erases one clinician's check-ins (right to erasure) from ClickHouse and JetStream; figures already published (aggregates of at least k) stay as they are. Give the raw identifier with --clinician (pseudonymized with the deployment's key) or the pseudonym itself with --pseudonym.", stderr)
 	fs.StringVar(&clinic, "clinic", "", "the clinician's clinic (required)")
 	fs.StringVar(&clinician, "clinician", "", "the clinician's identifier as they submit it")
 	fs.StringVar(&pseudonym, "pseudonym", "", "the clinician's pseudonym, instead of --clinician")
 	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
 	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
-	fs.IntVar(&c.MinGroupSize, "min-group-size", trends.DefaultConfig().MinGroupSize, "k, as the processor runs with")
-	fs.StringVar(&c.AlertRules, "alert-rules", "", "alert rules `file`, as the processor runs with")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	clickHouseFlags(fs, &c.ClickHouse)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
@@ -57,15 +54,6 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		pseudonym = p.Pseudonym(clinic, clinician)
 	}
-	tcfg, rules, err := pipeline.ReportingConfig(c)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(stderr, c.LogLevel)
-	if err != nil {
-		return err
-	}
-
 	store, err := clickhouse.Open(c.ClickHouse)
 	if err != nil {
 		return err
@@ -93,10 +81,6 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	r := reporting.New(store, js, tcfg, rules, reporting.WithLogger(log))
-	if err := r.Recompute(ctx, clinic); err != nil {
-		return fmt.Errorf("recompute %s: %w", clinic, err)
-	}
-	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse and %d messages from JetStream; recomputed the team metrics of %s\n", rows, messages, clinic)
+	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse and %d messages from JetStream; published figures are unchanged\n", rows, messages)
 	return nil
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // TestErase: one clinician of a six-person team asks to be forgotten. Their
-// check-ins leave ClickHouse and the stream, and the team's metrics are
-// recomputed without them.
+// check-ins leave ClickHouse and the stream. (That published figures stay as
+// they are is reporting's TestOpenPeriodNeverShowsAScore.)
 func TestErase(t *testing.T) {
 	m := startMain(t)
 	cs := testenv.CheckIns(18, 21, time.Now())
@@ -32,14 +32,6 @@ func TestErase(t *testing.T) {
 	}
 	store := testenv.OpenStore(t, m.Config.ClickHouse)
 	waitStored(t, m, store, 18)
-	<-m.Reporter.Settled()
-	rep := m.Config.ClickHouse.ReportingDatabase
-	respondents := func() uint64 {
-		return testenv.Count(t, store, "SELECT toUInt64(sum(respondents)) FROM "+rep+".team_weekly FINAL WHERE team = 'crisis' AND score = 'burnout_level'")
-	}
-	if got := respondents(); got != 6 {
-		t.Fatalf("before erasure: %d respondents, want 6", got)
-	}
 
 	var out bytes.Buffer
 	ch := m.Config.ClickHouse
@@ -55,9 +47,6 @@ func TestErase(t *testing.T) {
 	pseudonym := testenv.Pseudonymizer(t).Pseudonym("northside", "clinician-4")
 	if n := testenv.Count(t, store, "SELECT count() FROM "+ch.Database+".checkins WHERE clinician = '"+pseudonym+"'"); n != 0 {
 		t.Errorf("%d check-ins of the erased clinician left in ClickHouse", n)
-	}
-	if got := respondents(); got != 5 {
-		t.Errorf("after erasure: %d respondents, want 5", got)
 	}
 	str, err := m.JetStream().Stream(t.Context(), stream.Checkins)
 	if err != nil {

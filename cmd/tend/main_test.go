@@ -48,7 +48,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) || exitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
-	for _, want := range []string{"--data-dir", "TEND_DATA_DIR", "--nats-listen", "TEND_MIN_GROUP_SIZE", "--alert-rules", "--demo"} {
+	for _, want := range []string{"--data-dir", "TEND_DATA_DIR", "--nats-listen", "TEND_MIN_GROUP_SIZE", "--publish-after", "TEND_SETTLE", "--demo"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("tend up --help lacks %q:\n%s", want, stderr.String())
 		}

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/tendhq/tend/internal/chdbtest"
-	"github.com/tendhq/tend/internal/instrument"
 )
 
 // schemaStatement is one statement of the schema, labelled for messages.
@@ -251,43 +250,49 @@ func TestMigrationsOnCurrentClickHouse(t *testing.T) {
 	check("SELECT count(), sum(burnout) FROM "+db+".checkins", [][]string{{"5", "110"}})
 }
 
-// TestReportingQueriesOnCurrentClickHouse runs the reporting reads — with a
-// clinic set bound the way clickhouse-go binds it — and the reporting
-// writes' column lists on ClickHouse 26, as the pipeline tests run them on
-// 18.16.
+// TestReportingQueriesOnCurrentClickHouse runs the reporter's reads, with
+// parameters bound the way clickhouse-go binds them, and its writes' column
+// lists on ClickHouse 26, as the pipeline tests run them on 18.16.
 func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 	s := chdbtest.New(t)
 	cfg := Config{}.withDefaults()
 	migrateCHDB(t, s, cfg)
 	db, rep := cfg.Database, cfg.ReportingDatabase
-	// Six check-ins of three clinicians in one week: each clinician's later
-	// one (numbers 3, 4, 5) is their vote.
+	// Six check-ins of three clinicians in February: each clinician's later
+	// one (numbers 3, 4, 5) is their vote. The materialized view records
+	// their arrival.
 	s.MustExec(t, "INSERT INTO "+db+".checkins (id, clinic, team, clinician, instrument, submitted_at, received_at, stored_at, answers, burnout) "+
 		"SELECT concat('c', toString(number)), 'clinic-a', 'team-1', concat('p', toString(number % 3)), 'proqol5', "+
-		"toDateTime('2024-02-05 10:00:00', 'UTC') + number * 3600, now(), now(), [1], toFloat64(20 + number) FROM numbers(6)")
-	s.MustExec(t, "INSERT INTO "+rep+".team_weekly ("+teamWeeklyColumns+") SELECT 'clinic-a', 'team-1', toDate('2024-02-05'), 'burnout', "+
-		"0, toUInt32(3), 24.0, 0.8, 0.0, 24.0, NULL, NULL, NULL, NULL, 1.0, toUInt64(1)")
-	s.MustExec(t, "INSERT INTO "+rep+".alerts ("+alertColumns+") SELECT 'a1', 'clinic-a', 'team-1', 'burnout_rising', "+
-		"toDate('2024-02-05'), 'firing', ['ewma'], [1.5], 0, now(), toUInt64(1)")
+		"toDateTime('2024-02-05 10:00:00', 'UTC') + number * 3600, now(), toDateTime('2024-03-01 00:00:00', 'UTC'), [1], toFloat64(20 + number) FROM numbers(6)")
+	s.MustExec(t, "INSERT INTO "+rep+".team_periods ("+figureColumns+") SELECT 'clinic-a', 'team-1', 'proqol5', 'burnout', 'month', "+
+		"toDate('2024-02-01'), 0, toUInt32(5), 24.0, 0.8, 0.2, 1.0, now()")
+	s.MustExec(t, "INSERT INTO "+rep+".alerts ("+alertColumns+") SELECT 'a1', 'clinic-a', 'team-1', 'proqol5', 'burnout_rising', "+
+		"'month', toDate('2024-02-01'), 'firing', now()")
 
-	bind := func(sql string) string { return strings.Replace(sql, "?", "('clinic-a')", 1) }
-	burnout := 5 + slices.Index(instrument.ScoreNames(), "burnout")
-	var votes []string
-	for _, row := range s.MustRows(t, bind(observationsSQL(cfg))+" ORDER BY clinician") {
-		votes = append(votes, strings.Join([]string{row[2], row[3], row[4], row[burnout]}, " "))
-	}
-	if want := []string{"p0 2024-02-05 proqol5 23", "p1 2024-02-05 proqol5 24", "p2 2024-02-05 proqol5 25"}; !slices.Equal(votes, want) {
-		t.Errorf("observations = %q, want %q", votes, want)
-	}
-	if got := s.MustRows(t, bind(alertsSQL(cfg))); len(got) != 1 || got[0][0] != "a1" || got[0][5] != "firing" {
-		t.Errorf("alerts = %q", got)
-	}
-	if got := s.MustRows(t, alertStatesSQL(cfg)); len(got) != 1 || got[0][3] != "firing" {
-		t.Errorf("alert states = %q", got)
-	}
-	for _, sql := range []string{storedPerClinicSQL(cfg), computedPerClinicSQL(cfg)} {
-		if got := s.MustRows(t, sql); len(got) != 1 || got[0][0] != "clinic-a" {
-			t.Errorf("%s = %q", sql, got)
+	bind := func(sql string, args ...string) string {
+		for _, a := range args {
+			sql = strings.Replace(sql, "?", a, 1)
 		}
+		return sql
+	}
+	if got := s.MustRows(t, bind(arrivalsSQL(cfg), "toDateTime('2024-01-01 00:00:00', 'UTC')")); len(got) != 1 || got[0][0] != "clinic-a" || got[0][2] != "2024-02-05" {
+		t.Errorf("arrivals = %q", got)
+	}
+	period := []string{"'clinic-a'", "'proqol5'", "toDateTime('2024-02-01 00:00:00', 'UTC')", "toDateTime('2024-03-01 00:00:00', 'UTC')"}
+	var votes []string
+	for _, row := range s.MustRows(t, bind(periodResponsesSQL(cfg, []string{"burnout"}), period...)) {
+		votes = append(votes, strings.Join(row, " "))
+	}
+	if want := []string{"p0 team-1 23", "p1 team-1 24", "p2 team-1 25"}; !slices.Equal(votes, want) {
+		t.Errorf("period responses = %q, want %q", votes, want)
+	}
+	if got := s.MustRows(t, bind(openCountsSQL(cfg), period...)); len(got) != 1 || got[0][1] != "3" {
+		t.Errorf("open counts = %q", got)
+	}
+	if got := s.MustRows(t, bind(lateCountsSQL(cfg), append(period, "toDateTime('2024-02-20 00:00:00', 'UTC')")...)); len(got) != 1 || got[0][1] != "6" {
+		t.Errorf("late counts = %q", got)
+	}
+	if got := s.MustRows(t, activeAlertsSQL(cfg)); len(got) != 1 || got[0][4] != "firing" {
+		t.Errorf("active alerts = %q", got)
 	}
 }

@@ -29,7 +29,7 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	}
 	defer grafana.Close()
 	var n uint64
-	if err := grafana.Conn().QueryRow(ctx, "SELECT count() FROM tend_reporting.team_weekly FINAL").Scan(&n); err != nil {
+	if err := grafana.Conn().QueryRow(ctx, "SELECT count() FROM tend_reporting.team_periods").Scan(&n); err != nil {
 		t.Fatalf("grafana cannot read the reporting database: %v (scripts/clickhouse defines the user)", err)
 	}
 	if err := grafana.Conn().QueryRow(ctx, "SELECT count() FROM tend.checkins").Scan(&n); err == nil || !strings.Contains(err.Error(), "Access denied") {

@@ -3,69 +3,14 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/instrument"
-	"github.com/tendhq/tend/internal/trends"
 )
-
-// observationsSQL reads one vote per clinician, week and instrument of the
-// clinics bound to its one parameter (a set).
-func observationsSQL(cfg Config) string {
-	names := instrument.ScoreNames()
-	latest := make([]string, len(names))
-	for i, n := range names {
-		latest[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
-	}
-	return "SELECT clinic, team, clinician, toMonday(submitted_at) AS week, instrument, " + strings.Join(latest, ", ") +
-		" FROM " + cfg.Database + ".checkins FINAL WHERE clinic IN ? GROUP BY clinic, team, clinician, week, instrument"
-}
-
-// Observations reads the complete history of clinics as team metrics count
-// it: one vote per clinician, week (Monday, UTC) and instrument — the
-// clinician's latest check-in of that instrument that week, ties broken by id
-// so that the result does not depend on arrival order.
-func (s *Store) Observations(ctx context.Context, clinics []string) ([]trends.Observation, error) {
-	if len(clinics) == 0 {
-		return nil, nil
-	}
-	names := instrument.ScoreNames()
-	q := observationsSQL(s.cfg)
-	rows, err := s.conn.Query(ctx, q, set(clinics))
-	if err != nil {
-		return nil, fmt.Errorf("read observations: %w", err)
-	}
-	defer rows.Close()
-	var out []trends.Observation
-	values := make([]*float64, len(names))
-	for rows.Next() {
-		var o trends.Observation
-		dest := []any{&o.Clinic, &o.Team, &o.Clinician, &o.Week, &o.Instrument}
-		for i := range values {
-			dest = append(dest, &values[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read observations: %w", err)
-		}
-		o.Week = o.Week.UTC()
-		o.Scores = make(map[string]float64, 4)
-		for i, v := range values {
-			if v != nil {
-				o.Scores[names[i]] = *v
-			}
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read observations: %w", err)
-	}
-	return out, nil
-}
 
 // set binds values as a parenthesised list for IN: a plain slice binds as
 // an array literal, which ClickHouse 18.16 refuses after IN.
@@ -77,181 +22,260 @@ func set(values []string) ch.GroupSet {
 	return ch.GroupSet{Value: vs}
 }
 
-// teamWeeklyColumns are the columns WriteTeamWeekly writes.
-const teamWeeklyColumns = "clinic, team, week, score, suppressed, respondents, mean, stddev, share_high, rolling_mean_4w, slope_8w, ewma, ewma_ucl, ewma_lcl, participation, version"
-
-// WriteTeamWeekly writes reporting rows with version; readers use FINAL, so
-// the highest version of each (clinic, team, score, week) is what counts.
-// Callers pass the time their read of the check-ins began: of two
-// recomputations racing, the one that saw more data wins.
-func (s *Store) WriteTeamWeekly(ctx context.Context, rows []trends.Row, version uint64) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".team_weekly ("+teamWeeklyColumns+")")
-	if err != nil {
-		return fmt.Errorf("write team metrics: %w", err)
-	}
-	defer batch.Abort()
-	for _, r := range rows {
-		var suppressed uint8
-		if r.Suppressed {
-			suppressed = 1
-		}
-		if err := batch.Append(r.Clinic, r.Team, r.Week, r.Score, suppressed, r.Respondents,
-			r.Mean, r.Stddev, r.ShareHigh, r.RollingMean4w, r.Slope8w, r.EWMA, r.UCL, r.LCL, r.Participation, version); err != nil {
-			return fmt.Errorf("write team metrics: %w", err)
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("write team metrics: %w", err)
-	}
-	return nil
+// Arrival says that check-ins of a clinic, instrument and day were stored,
+// between First and Last.
+type Arrival struct {
+	Clinic, Instrument string
+	Day                time.Time
+	First, Last        time.Time
 }
 
-// alertsSQL reads the recorded, unretracted transitions of a set of clinics.
-func alertsSQL(cfg Config) string {
-	return "SELECT id, clinic, team, rule, week, toString(state), value_names, value_values FROM " +
-		cfg.ReportingDatabase + ".alerts FINAL WHERE clinic IN ? AND retracted = 0"
+func arrivalsSQL(cfg Config) string {
+	return "SELECT clinic, instrument, day, min(stored_at), max(stored_at) FROM " + cfg.Database +
+		".arrivals WHERE stored_at >= ? GROUP BY clinic, instrument, day ORDER BY day, clinic, instrument"
 }
 
-// Alerts returns the alert transitions recorded and not retracted for
-// clinics, by id.
-func (s *Store) Alerts(ctx context.Context, clinics []string) (map[string]trends.Transition, error) {
-	out := map[string]trends.Transition{}
-	if len(clinics) == 0 {
-		return out, nil
-	}
-	rows, err := s.conn.Query(ctx, alertsSQL(s.cfg), set(clinics))
+// Arrivals returns what was stored at or after since, by clinic, instrument
+// and day of submission: the reporter's work list, as long as what changed
+// and no longer.
+func (s *Store) Arrivals(ctx context.Context, since time.Time) ([]Arrival, error) {
+	rows, err := s.conn.Query(ctx, arrivalsSQL(s.cfg), since.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("read alerts: %w", err)
+		return nil, fmt.Errorf("read arrivals: %w", err)
 	}
 	defer rows.Close()
+	var out []Arrival
 	for rows.Next() {
-		var t trends.Transition
-		var names []string
-		var values []float64
-		if err := rows.Scan(&t.ID, &t.Clinic, &t.Team, &t.Rule, &t.Week, &t.State, &names, &values); err != nil {
-			return nil, fmt.Errorf("read alerts: %w", err)
+		var a Arrival
+		if err := rows.Scan(&a.Clinic, &a.Instrument, &a.Day, &a.First, &a.Last); err != nil {
+			return nil, fmt.Errorf("read arrivals: %w", err)
 		}
-		t.Week = t.Week.UTC()
-		t.Values = make(map[string]float64, len(names))
-		for i, n := range names {
-			t.Values[n] = values[i]
-		}
-		out[t.ID] = t
+		a.Day, a.First, a.Last = a.Day.UTC(), a.First.UTC(), a.Last.UTC()
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-// alertStatesSQL reads the latest recorded state of every alert.
-func alertStatesSQL(cfg Config) string {
-	return "SELECT clinic, team, rule, argMax(toString(state), week) FROM " +
-		cfg.ReportingDatabase + ".alerts FINAL WHERE retracted = 0 GROUP BY clinic, team, rule"
+// periodFilter selects the check-ins of one clinic, instrument and period.
+const periodFilter = " FINAL WHERE clinic = ? AND instrument = ? AND submitted_at >= ? AND submitted_at < ?"
+
+func periodResponsesSQL(cfg Config, scores []string) string {
+	cols := make([]string, len(scores))
+	for i, n := range scores {
+		cols[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
+	}
+	return "SELECT clinician, argMax(team, (submitted_at, id)), " + strings.Join(cols, ", ") + " FROM " + cfg.Database +
+		".checkins" + periodFilter + " GROUP BY clinician ORDER BY clinician"
 }
 
-// AlertStates returns, per (clinic, team, rule) that ever transitioned,
-// whether its latest recorded transition is a firing one.
-func (s *Store) AlertStates(ctx context.Context) (map[trends.AlertKey]bool, error) {
-	rows, err := s.conn.Query(ctx, alertStatesSQL(s.cfg))
+// PeriodResponses reads one vote per clinician of a clinic's period for one
+// instrument: their latest check-in of it (ties broken by id, so the result
+// does not depend on arrival order), with the team they checked in from.
+func (s *Store) PeriodResponses(ctx context.Context, clinic, instr string, start, end time.Time) ([]figures.Response, error) {
+	in, ok := instrument.Lookup(instr)
+	if !ok {
+		return nil, fmt.Errorf("read period: unknown instrument %q", instr)
+	}
+	rows, err := s.conn.Query(ctx, periodResponsesSQL(s.cfg, in.Scores), clinic, instr, start.UTC(), end.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("read alert states: %w", err)
+		return nil, fmt.Errorf("read period %s %s %s: %w", clinic, instr, start.Format(time.DateOnly), err)
 	}
 	defer rows.Close()
-	out := map[trends.AlertKey]bool{}
+	var out []figures.Response
+	values := make([]*float64, len(in.Scores))
 	for rows.Next() {
-		var k trends.AlertKey
-		var state string
-		if err := rows.Scan(&k.Clinic, &k.Team, &k.Rule, &state); err != nil {
-			return nil, fmt.Errorf("read alert states: %w", err)
+		var r figures.Response
+		dest := []any{&r.Clinician, &r.Team}
+		for i := range values {
+			dest = append(dest, &values[i])
 		}
-		out[k] = state == trends.StateFiring
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("read period: %w", err)
+		}
+		r.Scores = make(map[string]float64, len(values))
+		for i, v := range values {
+			if v != nil {
+				r.Scores[in.Scores[i]] = *v
+			}
+		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// alertColumns are the columns RecordAlerts writes.
-const alertColumns = "id, clinic, team, rule, week, state, value_names, value_values, retracted, recorded_at, version"
+// TeamCount is a number per team of one clinic, instrument and period.
+type TeamCount struct {
+	Team  string
+	Count uint32
+}
 
-// RecordAlerts records new alert transitions and marks retracted ones, all
-// with version; readers use FINAL.
-func (s *Store) RecordAlerts(ctx context.Context, fresh, retracted []trends.Transition, version uint64) error {
-	if len(fresh)+len(retracted) == 0 {
+func openCountsSQL(cfg Config) string {
+	return "SELECT team, toUInt32(uniqExact(clinician)) FROM " + cfg.Database + ".checkins" + periodFilter + " GROUP BY team ORDER BY team"
+}
+
+func lateCountsSQL(cfg Config) string {
+	return "SELECT team, toUInt32(count()) FROM " + cfg.Database + ".checkins" + periodFilter + " AND stored_at > ? GROUP BY team ORDER BY team"
+}
+
+// OpenCounts counts the respondents so far of an open period, per team.
+func (s *Store) OpenCounts(ctx context.Context, clinic, instr string, start, end time.Time) ([]TeamCount, error) {
+	return s.teamCounts(ctx, openCountsSQL(s.cfg), clinic, instr, start.UTC(), end.UTC())
+}
+
+// LateCounts counts, per team, the check-ins of a published period that
+// were stored after it was published.
+func (s *Store) LateCounts(ctx context.Context, clinic, instr string, start, end, published time.Time) ([]TeamCount, error) {
+	return s.teamCounts(ctx, lateCountsSQL(s.cfg), clinic, instr, start.UTC(), end.UTC(), published.UTC())
+}
+
+func (s *Store) teamCounts(ctx context.Context, q string, args ...any) ([]TeamCount, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count per team: %w", err)
+	}
+	defer rows.Close()
+	var out []TeamCount
+	for rows.Next() {
+		var c TeamCount
+		if err := rows.Scan(&c.Team, &c.Count); err != nil {
+			return nil, fmt.Errorf("count per team: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PeriodCounts is what WriteOpenCounts and WriteLateCounts write: counts per
+// team of one clinic, instrument and period.
+type PeriodCounts struct {
+	Clinic, Instrument string
+	Length             figures.Length
+	Start              time.Time
+	Counts             []TeamCount
+}
+
+// WriteOpenCounts records how many have answered so far in an open period.
+func (s *Store) WriteOpenCounts(ctx context.Context, p PeriodCounts) error {
+	return s.writeCounts(ctx, "open_periods", "respondents", p)
+}
+
+// WriteLateCounts records how many check-ins arrived after a period was
+// published.
+func (s *Store) WriteLateCounts(ctx context.Context, p PeriodCounts) error {
+	return s.writeCounts(ctx, "late_checkins", "late", p)
+}
+
+func (s *Store) writeCounts(ctx context.Context, table, column string, p PeriodCounts) error {
+	if len(p.Counts) == 0 {
 		return nil
 	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".alerts ("+alertColumns+")")
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+"."+table+
+		" (clinic, team, instrument, period, period_start, "+column+", counted_at)")
 	if err != nil {
-		return fmt.Errorf("record alerts: %w", err)
+		return fmt.Errorf("write %s: %w", table, err)
 	}
 	defer batch.Abort()
 	now := time.Now().UTC()
-	for flag, ts := range [][]trends.Transition{fresh, retracted} {
-		for _, t := range ts {
-			names := slices.Sorted(maps.Keys(t.Values))
-			values := make([]float64, len(names))
-			for i, n := range names {
-				values[i] = t.Values[n]
-			}
-			if err := batch.Append(t.ID, t.Clinic, t.Team, t.Rule, t.Week, t.State, names, values, uint8(flag), now, version); err != nil {
-				return fmt.Errorf("record alerts: %w", err)
-			}
+	for _, c := range p.Counts {
+		if err := batch.Append(p.Clinic, c.Team, p.Instrument, p.Length.String(), p.Start, c.Count, now); err != nil {
+			return fmt.Errorf("write %s: %w", table, err)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("record alerts: %w", err)
+		return fmt.Errorf("write %s: %w", table, err)
 	}
 	return nil
 }
 
-// storedPerClinicSQL reads when each clinic last stored a check-in, in
-// nanoseconds like team_weekly's version.
-func storedPerClinicSQL(cfg Config) string {
-	return "SELECT clinic, toUInt64(max(stored_at)) * 1000000000 FROM " + cfg.Database + ".checkins GROUP BY clinic"
+// Published reports whether the figures of a clinic's period for an
+// instrument are in the reporting database.
+func (s *Store) Published(ctx context.Context, clinic, instr string, start time.Time) (bool, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.cfg.ReportingDatabase+
+		".team_periods WHERE clinic = ? AND instrument = ? AND period_start = ?", clinic, instr, start.UTC()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check publication: %w", err)
+	}
+	return n > 0, nil
 }
 
-// computedPerClinicSQL reads when each clinic's metrics were last computed.
-func computedPerClinicSQL(cfg Config) string {
-	return "SELECT clinic, max(version) FROM " + cfg.ReportingDatabase + ".team_weekly GROUP BY clinic"
+// AlertRow is one alert transition as the reporting database holds it.
+type AlertRow struct {
+	ID, Clinic, Team, Instrument, Rule string
+	Length                             figures.Length
+	Start                              time.Time
+	State                              string // firing or resolved
 }
 
-// StaleClinics lists clinics with check-ins stored after their team metrics
-// were last computed, or never computed: what a crash between ack and
-// recomputation left behind. stored_at has whole seconds, versions
-// nanoseconds: a clinic computed less than a second after its last store
-// counts as stale, which costs at most one extra recomputation.
-func (s *Store) StaleClinics(ctx context.Context) ([]string, error) {
-	stored, err := s.maxPerClinic(ctx, storedPerClinicSQL(s.cfg))
-	if err != nil {
-		return nil, fmt.Errorf("find stale clinics: %w", err)
-	}
-	computed, err := s.maxPerClinic(ctx, computedPerClinicSQL(s.cfg))
-	if err != nil {
-		return nil, fmt.Errorf("find stale clinics: %w", err)
-	}
-	var out []string
-	for clinic, at := range stored {
-		if computed[clinic] < at+uint64(time.Second) {
-			out = append(out, clinic)
+// The columns WritePublication writes.
+const (
+	alertColumns  = "id, clinic, team, instrument, rule, period, period_start, state, published_at"
+	figureColumns = "clinic, team, instrument, score, period, period_start, suppressed, respondents, mean, stddev, share_high, participation, published_at"
+)
+
+// WritePublication writes a period's figures and alert transitions, once:
+// the caller has won the period's claim, so no other version of them is
+// ever written.
+func (s *Store) WritePublication(ctx context.Context, figs []figures.Figure, alerts []AlertRow, published time.Time) error {
+	published = published.UTC().Truncate(time.Second)
+	if len(alerts) > 0 {
+		batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+
+			".alerts ("+alertColumns+")")
+		if err != nil {
+			return fmt.Errorf("write alerts: %w", err)
+		}
+		defer batch.Abort()
+		for _, a := range alerts {
+			if err := batch.Append(a.ID, a.Clinic, a.Team, a.Instrument, a.Rule, a.Length.String(), a.Start, a.State, published); err != nil {
+				return fmt.Errorf("write alerts: %w", err)
+			}
+		}
+		if err := batch.Send(); err != nil {
+			return fmt.Errorf("write alerts: %w", err)
 		}
 	}
-	slices.Sort(out)
-	return out, nil
+	// The figures last: their presence marks the publication complete.
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.ReportingDatabase+".team_periods ("+figureColumns+")")
+	if err != nil {
+		return fmt.Errorf("write figures: %w", err)
+	}
+	defer batch.Abort()
+	for _, f := range figs {
+		var suppressed uint8
+		if f.Suppressed {
+			suppressed = 1
+		}
+		if err := batch.Append(f.Clinic, f.Team, f.Instrument, f.Score, f.Length.String(), f.Start, suppressed,
+			f.Respondents, f.Mean, f.Stddev, f.ShareHigh, f.Participation, published); err != nil {
+			return fmt.Errorf("write figures: %w", err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("write figures: %w", err)
+	}
+	return nil
 }
 
-func (s *Store) maxPerClinic(ctx context.Context, q string) (map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, q)
+func activeAlertsSQL(cfg Config) string {
+	return "SELECT clinic, team, instrument, rule, argMax(toString(state), period_start) AS last FROM " +
+		cfg.ReportingDatabase + ".alerts GROUP BY clinic, team, instrument, rule HAVING last = 'firing'"
+}
+
+// ActiveAlerts returns the (clinic, team, instrument, rule) alerts whose
+// latest transition is firing, to restore the gauges at start.
+func (s *Store) ActiveAlerts(ctx context.Context) ([]AlertRow, error) {
+	rows, err := s.conn.Query(ctx, activeAlertsSQL(s.cfg))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read active alerts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]uint64{}
+	var out []AlertRow
 	for rows.Next() {
-		var c string
-		var v uint64
-		if err := rows.Scan(&c, &v); err != nil {
-			return nil, err
+		var a AlertRow
+		if err := rows.Scan(&a.Clinic, &a.Team, &a.Instrument, &a.Rule, &a.State); err != nil {
+			return nil, fmt.Errorf("read active alerts: %w", err)
 		}
-		out[c] = v
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }

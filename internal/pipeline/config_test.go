@@ -9,7 +9,7 @@ import (
 	"github.com/tendhq/tend/internal/feedback"
 )
 
-// TestConfigFilesNamed: an unreadable or bad alert-rules or feedback file is reported
+// TestConfigFilesNamed: a k below 5 or a bad period length is refused; an unreadable or bad feedback file is reported
 // with what it is and, for a bad one, its path, line and key.
 func TestConfigFilesNamed(t *testing.T) {
 	dir := t.TempDir()
@@ -22,20 +22,13 @@ func TestConfigFilesNamed(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "missing.yaml")
 
-	_, _, err := ReportingConfig(Config{MinGroupSize: 5, AlertRules: missing})
-	if err == nil || !strings.HasPrefix(err.Error(), "alert rules: ") || !strings.Contains(err.Error(), missing) {
-		t.Errorf("missing alert rules: %v", err)
+	if _, err := ReportingConfig(Config{MinGroupSize: 4}); err == nil || !strings.Contains(err.Error(), "at least 5") {
+		t.Errorf("k = 4 accepted: %v", err)
 	}
-	rules := write("rules.yaml", "burnout_rising:\n  slope_per_week: -1\n")
-	_, _, err = ReportingConfig(Config{MinGroupSize: 5, AlertRules: rules})
-	if want := "alert rules " + rules + ": line 2: burnout_rising.slope_per_week: must be greater than 0, got -1"; err == nil || err.Error() != want {
-		t.Errorf("bad alert rules: %v, want %q", err, want)
+	if _, err := ReportingConfig(Config{MinGroupSize: 5, Periods: "miniz=fortnight"}); err == nil || !strings.Contains(err.Error(), "fortnight") {
+		t.Errorf("bad --periods accepted: %v", err)
 	}
-	rules = write("good-rules.yaml", "participation_drop:\n  enabled: false\n")
-	if _, r, err := ReportingConfig(Config{MinGroupSize: 5, AlertRules: rules}); err != nil || r.ParticipationDrop.Enabled {
-		t.Errorf("good alert rules: %+v, %v", r, err)
-	}
-
+	var err error
 	if _, err := readConfig("feedback config", missing, feedback.Parse); err == nil || !strings.HasPrefix(err.Error(), "feedback config: ") || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing feedback config: %v", err)
 	}

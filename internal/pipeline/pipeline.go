@@ -29,9 +29,9 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/feedback"
+	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
 	"github.com/tendhq/tend/internal/stream"
-	"github.com/tendhq/tend/internal/trends"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
 )
@@ -212,18 +212,18 @@ func ConfiguredKey(c Config) ([]byte, error) {
 	return nil, errors.New("no pseudonym key: set TEND_PSEUDONYM_KEY_FILE (a file with at least 32 random bytes, e.g. `openssl rand -hex 32 > key`) or TEND_PSEUDONYM_KEY, or pass --demo to generate one")
 }
 
-// ReportingConfig is the team-metric configuration and the alert rules of c.
-func ReportingConfig(c Config) (trends.Config, trends.Rules, error) {
-	tcfg := trends.DefaultConfig()
-	tcfg.MinGroupSize = c.MinGroupSize
-	if err := tcfg.Validate(); err != nil {
-		return tcfg, trends.Rules{}, err
+// ReportingConfig is the reporter's configuration from c.
+func ReportingConfig(c Config) (reporting.Config, error) {
+	rc := reporting.DefaultConfig()
+	rc.MinGroupSize, rc.PublishAfter, rc.Settle = c.MinGroupSize, c.PublishAfter, c.Settle
+	if c.ReportEvery > 0 {
+		rc.Every = c.ReportEvery
 	}
-	if c.AlertRules == "" {
-		return tcfg, trends.DefaultRules(), nil
+	var err error
+	if rc.Lengths, err = figures.ParseLengths(c.Periods); err != nil {
+		return rc, err
 	}
-	rules, err := readConfig("alert rules", c.AlertRules, trends.ParseRules)
-	return tcfg, rules, err
+	return rc, rc.Validate()
 }
 
 // readConfig reads the configuration file path with parse; its errors name what the
@@ -244,11 +244,15 @@ func readConfig[T any](what, path string, parse func([]byte) (T, error)) (T, err
 // startProcessor starts the processor and the reporter that keeps team
 // metrics and alerts in step with what it stores.
 func (m *Main) startProcessor(ctx context.Context) error {
-	tcfg, rules, err := ReportingConfig(m.Config)
+	rcfg, err := ReportingConfig(m.Config)
 	if err != nil {
 		return err
 	}
-	m.Reporter = reporting.New(m.store, m.js, tcfg, rules,
+	claims, err := stream.EnsureClaims(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
+	if err != nil {
+		return err
+	}
+	m.Reporter = reporting.New(m.store, claims, m.js, rcfg,
 		reporting.WithLogger(m.Log),
 		reporting.WithRegisterer(m.registry),
 	)
@@ -257,7 +261,6 @@ func (m *Main) startProcessor(ctx context.Context) error {
 		processor.WithAckWait(m.Config.AckWait),
 		processor.WithLogger(m.Log),
 		processor.WithRegisterer(m.registry),
-		processor.WithMarker(m.Reporter),
 	)
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopProcessor = cancel
@@ -348,8 +351,9 @@ func (m *Main) WhereToLook(w io.Writer) {
 	cfg := m.store.Config()
 	_, port, _ := net.SplitHostPort(cfg.Addr)
 	fmt.Fprintf(&b, "  check-ins:  clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
-	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, week, score, suppressed, respondents, round(mean, 1), round(share_high, 2) FROM %s.team_weekly FINAL WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, week, score\"\n", port, cfg.ReportingDatabase)
-	fmt.Fprintf(&b, "  alerts:     nats --server %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts FINAL\n", m.NATSURL(), cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, instrument, period_start, score, suppressed, respondents, round(mean, 1), share_high FROM %s.team_periods WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, period_start, score\"\n", port, cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "              (periods are published once, %s after they close; the open period shows only respondents so far: %s.open_periods)\n", m.Config.PublishAfter, cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "  alerts:     nats --server %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
 	fmt.Fprint(w, b.String())
 }
@@ -400,8 +404,14 @@ type Config struct {
 	BatchWait time.Duration
 	AckWait   time.Duration
 
+	// MinGroupSize is k, PublishAfter and Settle say when a closed period is
+	// published, Periods overrides period lengths ("miniz=month"),
+	// ReportEvery is how often the reporter looks for work (0: default).
 	MinGroupSize int
-	AlertRules   string
+	PublishAfter time.Duration
+	Settle       time.Duration
+	Periods      string
+	ReportEvery  time.Duration
 
 	Demo bool
 }

@@ -148,3 +148,23 @@ func WaitReady(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 }
+
+// Claims is the key-value bucket in which reporters claim the periods they
+// publish: the first to create a period's key publishes it, so which version
+// of a period wins never depends on clocks. It holds, with each claim, the
+// teams' alert memory (pseudonyms: private, like the check-ins stream).
+const Claims = "TEND_CLAIMS"
+
+// EnsureClaims creates the claims bucket, or updates it to cfg.
+func EnsureClaims(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Claims,
+		Description: "tend reporting: published periods, each claimed once",
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(cfg.Replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensure bucket %s: %w", Claims, err)
+	}
+	return kv, nil
+}
