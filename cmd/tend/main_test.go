@@ -58,16 +58,16 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestMinGroupSizeRefused: k below 3 is refused before anything starts,
+// TestMinGroupSizeRefused: k below 5 is refused before anything starts,
 // from a flag or from the environment.
 func TestMinGroupSizeRefused(t *testing.T) {
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"tend", "up", "--min-group-size", "2"}, env(nil), nil, &out, &out)
-	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
-		t.Errorf("--min-group-size 2: %v", err)
+	err := run(t.Context(), []string{"tend", "up", "--min-group-size", "4"}, env(nil), nil, &out, &out)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 5") {
+		t.Errorf("--min-group-size 4: %v", err)
 	}
 	err = run(t.Context(), []string{"tend", "process"}, env(map[string]string{"TEND_MIN_GROUP_SIZE": "1"}), nil, &out, &out)
-	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 3") {
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "at least 5") {
 		t.Errorf("TEND_MIN_GROUP_SIZE=1: %v", err)
 	}
 }
