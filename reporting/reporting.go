@@ -219,7 +219,13 @@ func (r *Reporter) Pass(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	next := now.Add(-storeMargin)
+	// The watermark follows the store's own clock (stored_at), never the
+	// reporter's: it moves up to the newest arrival seen, less a margin,
+	// and no further than the first arrival of a period still pending.
+	next := r.watermark
+	for _, a := range arrivals {
+		next = maxTime(next, a.Last.Add(-storeMargin))
+	}
 	var errs []error
 	for _, c := range r.candidates(arrivals) {
 		published, err := r.handle(ctx, c, now)
@@ -298,7 +304,7 @@ func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (*boo
 		if err := json.Unmarshal(entry.Value(), &pub); err != nil {
 			return nil, fmt.Errorf("read claim: %w", err)
 		}
-		return &no, r.countLate(ctx, c, pub.Published)
+		return &no, r.countLate(ctx, c, pub.Cutoff)
 	}
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, fmt.Errorf("read claim: %w", err)
@@ -313,8 +319,8 @@ func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (*boo
 	return &yes, r.publish(ctx, c, now)
 }
 
-func (r *Reporter) countLate(ctx context.Context, c candidate, published time.Time) error {
-	counts, err := r.store.LateCounts(ctx, c.clinic, c.instrument, c.start, c.end(), published)
+func (r *Reporter) countLate(ctx context.Context, c candidate, cutoff time.Time) error {
+	counts, err := r.store.LateCounts(ctx, c.clinic, c.instrument, c.start, c.end(), cutoff)
 	if err != nil || len(counts) == 0 {
 		return err
 	}
@@ -331,13 +337,16 @@ func (r *Reporter) countLate(ctx context.Context, c candidate, published time.Ti
 // publication is a period's claim: everything decided when it was
 // published, so that whoever finishes writing it writes the same.
 type publication struct {
-	Clinic     string                `json:"clinic"`
-	Instrument string                `json:"instrument"`
-	Length     figures.Length        `json:"length"`
-	Start      time.Time             `json:"start"`
-	Published  time.Time             `json:"published"`
-	Figures    []figures.Figure      `json:"figures"`
-	Alerts     []clickhouse.AlertRow `json:"alerts,omitempty"`
+	Clinic     string         `json:"clinic"`
+	Instrument string         `json:"instrument"`
+	Length     figures.Length `json:"length"`
+	Start      time.Time      `json:"start"`
+	Published  time.Time      `json:"published"`
+	// Cutoff is the newest stored_at among the check-ins the figures count
+	// (the store's clock): anything stored after it is late.
+	Cutoff  time.Time             `json:"cutoff"`
+	Figures []figures.Figure      `json:"figures"`
+	Alerts  []clickhouse.AlertRow `json:"alerts,omitempty"`
 	// States are the teams' alert memories after this period: what the
 	// clinic's next period starts from. A period published after a later one
 	// (history imported late) decides no alerts and carries none.
@@ -359,7 +368,7 @@ func (r *Reporter) publish(ctx context.Context, c candidate, now time.Time) erro
 	if err != nil {
 		return err
 	}
-	pub := publication{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Published: now.Truncate(time.Second)}
+	pub := publication{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Published: now.Truncate(time.Second), Cutoff: c.last}
 	var roster map[string]int
 	if charted {
 		pub.States, pub.Alerts = decide(c, r.cfg.MinGroupSize, prior, responses)

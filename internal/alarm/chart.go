@@ -1,6 +1,8 @@
 // Package alarm decides team alerts from closed periods of check-in scores: a
-// within-clinician change chart (Chart: "burnout rising", "self-compassion falling"), a
-// share-at-risk rule (ShareRule) and a participation-drop rule (ParticipationRule).
+// within-clinician change chart (State.Close: "burnout rising", "self-compassion
+// falling"), a share-at-risk rule (ShareState.Close) and a participation-drop rule
+// (ParticipationState.Close). Each fires once when its condition starts and resolves
+// once, with hysteresis, when it has ended.
 //
 // It is pure: no I/O, no clock, no randomness, standard library only. The caller (the
 // reporter) closes one period at a time for one (clinic, team, score), passes that
@@ -22,6 +24,24 @@
 // that are hard for everybody). A one-sided CUSUM of the standardised statistic lets
 // small sustained changes accumulate; hysteresis turns it into an alert that fires once
 // and resolves once.
+//
+// A clinician's own burnout drifts (a bad month tends to follow a bad month), and the
+// mean of such drifts over the same respondents would otherwise build up in the CUSUM
+// like a real change. The chart therefore learns, from the team's history, how much of
+// each clinician's own deviation persists to the next period (φ) and expects that much
+// of it again; "own" excludes the share of the period's mean deviation that is likely a
+// team-wide shock or a real step (judged from the two variances), so a real step is not
+// explained away.
+//
+// The references move (a running mean, then an exponentially weighted mean, of each
+// clinician's answers), so after a real change the chart settles at the new level and
+// the alert resolves: the chart says "has risen", the share rule "is high".
+//
+// Measured on the simulator in the tests (TestFalseAlarmsAndDetection prints the table)
+// the monthly ProQOL burnout defaults raise at most about 0.5 false alerts per 50
+// stable team-years in every scenario listed there except two harsher combinations
+// (documented with the table), and flag a +1 SD step in a median of 2 months, +0.5 SD
+// in 2–4.
 //
 // # Determinism
 //
@@ -202,11 +222,15 @@ type Params struct {
 // ignored), so the result depends only on the set of responses.
 //
 // Steps: a period with fewer than MinRespondents respondents changes nothing but the
-// period count. Otherwise each respondent with a reference contributes their change
-// d = value − reference; with m ≥ MinRespondents of them the period is evaluated:
-// D = mean d, SE² = s²/m + τ², Z = Direction·D/SE, and after the warm-up
-// CUSUM = max(0, CUSUM + clip(Z) − Slack). Then s² and τ² learn from the period, and
-// every respondent's reference takes in their value.
+// period count (it is suppressed everywhere else too). Otherwise each respondent with
+// a reference contributes their change d = value − Ref − φ^gap·Dev (Dev: the part of
+// their own deviation last time that was theirs alone, expected to persist with φ per
+// period); with m ≥ MinRespondents of them the period is evaluated: D = mean d,
+// SE² = s²/m + τ², Z = Direction·D/SE, and after the warm-up
+// CUSUM = max(0, CUSUM + clip(Z) − Slack), firing at Fire and resolving after
+// ResolvePeriods evaluated periods below Resolve. Then s², τ² and φ learn from the
+// period, every respondent's reference takes in their value, and clinicians not seen
+// for ForgetAfter periods are dropped.
 func (s *State) Close(p Params, responses []Response) Decision {
 	s.Periods++
 	rs := normalize(responses)

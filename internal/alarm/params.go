@@ -101,7 +101,7 @@ func DefaultParams(score string) (Params, bool) {
 //	ShockSD, weight, floor    u/6, 4, u/12  u/6, 4, u/12
 //	Discount                  0.95          0.98      (memory ~20 months … ~50 weeks)
 //	PhiWeight, PhiMax         20, 0.9       20, 0.9
-//	Slack k, Fire h           0.6, 3.5      1, 4
+//	Slack k, Fire h           0.6, 3.5      1, 3.75
 //	Resolve, ResolvePeriods   1, 2          1, 2
 //	Clip, ShockClip           4, 2.5        4, 2.5
 //
@@ -123,7 +123,7 @@ func DefaultParamsFor(score string, c Cadence) (Params, bool) {
 	}
 	if c == Weekly {
 		p.MinHistory, p.RefWeight, p.ForgetAfter, p.Discount = 6, 1.0/20, 13, 0.98
-		p.Slack, p.Fire = 1, 4
+		p.Slack, p.Fire = 1, 3.75
 	}
 	return p, true
 }
