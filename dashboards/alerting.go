@@ -29,9 +29,10 @@ type AlertRule struct {
 
 // alertRuleGroup is the rule group that lets Grafana notify whoever leadership
 // names (contact points, policies) of tend's team alerts: one series per
-// (clinic, team, rule), 1 while the alert fires. Whether it fires is decided
-// by tend (tend_reporting.alerts); Grafana only routes it. Teams only: the
-// clinic total never alerts, and no row is ever about one clinician.
+// (clinic, team, instrument, rule), 1 while the alert fires. Whether it fires
+// is decided by tend (tend_reporting.alerts, from its own charts); Grafana
+// only routes it. Teams only: the clinic total never alerts here, and no row
+// is ever about one clinician.
 func alertRuleGroup(cfg Config) RuleGroup {
 	q := queries{db: cfg.ReportingDatabase}
 	return RuleGroup{
@@ -45,18 +46,20 @@ func alertRuleGroup(cfg Config) RuleGroup {
 				"source": "tend",
 			},
 			Annotations: map[string]string{
-				"summary":     "{{ $labels.rule }} for team {{ $labels.team }} at {{ $labels.clinic }}",
+				"summary":     "{{ $labels.rule }} ({{ $labels.instrument }}) for team {{ $labels.team }} at {{ $labels.clinic }}",
 				"description": "A team-level trend alert from tend (never about one clinician). See the tend — team wellbeing dashboard.",
 			},
 		}},
 	}
 }
 
-// firingAlerts is one row per (clinic, team, rule) that ever transitioned,
-// with firing = 1 while its latest transition is a firing one.
+// firingAlerts is one row per (clinic, team, instrument, rule) that ever
+// transitioned, with firing = 1 while its latest transition (by period) is a
+// firing one and 0 once resolved, so that Grafana resolves it too. alerts is
+// a plain MergeTree written once per transition: no FINAL.
 func (q queries) firingAlerts() string {
-	return fmt.Sprintf("SELECT clinic, team, rule, toFloat64(argMax(state = 'firing', week)) AS firing\n"+
-		"FROM %s.alerts FINAL\nWHERE retracted = 0 AND team != '_all'\nGROUP BY clinic, team, rule", q.db)
+	return fmt.Sprintf("SELECT clinic, team, instrument, rule, toFloat64(argMax(state, period_start) = 'firing') AS firing\n"+
+		"FROM %s.alerts\nWHERE team != '_all'\nGROUP BY clinic, team, instrument, rule\nORDER BY clinic, team, instrument, rule", q.db)
 }
 
 // sameRuleGroup reports whether Grafana's group a is tend's b.

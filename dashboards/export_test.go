@@ -119,8 +119,8 @@ func TestDashboardPanels(t *testing.T) {
 			t.Errorf("panel %d: legend and tooltip not set: %s", id, opts)
 		}
 	}
-	if len(seen) != 8 {
-		t.Errorf("%d panels, want 8", len(seen))
+	if len(seen) != 12 {
+		t.Errorf("%d panels, want 12", len(seen))
 	}
 }
 

@@ -52,15 +52,19 @@ func dashboardSQL(t *testing.T, cfg Config) map[string]string {
 	for _, v := range d.Templating.List {
 		out["variable "+v.Name] = v.Query.Map["rawSql"].(string)
 	}
-	if len(out) != 10 {
-		t.Fatalf("found %d queries, want 10 (8 panels, 2 variables)", len(out))
+	if len(out) != 14 {
+		t.Fatalf("found %d queries, want 14 (12 panels, 2 variables)", len(out))
 	}
 	return out
 }
 
 var (
 	dateFilterRE = regexp.MustCompile(`\$__dateFilter\((\w+)\)`)
-	finalRE      = regexp.MustCompile(`\.(team_weekly|alerts) FINAL\b`)
+	// open_periods and late_checkins are ReplacingMergeTree: FINAL. The
+	// tables written once are plain MergeTree, where FINAL is an error.
+	replacingRE  = regexp.MustCompile(`\.(open_periods|late_checkins)\b`)
+	finalRE      = regexp.MustCompile(`\.(open_periods|late_checkins) FINAL\b`)
+	onceFinalRE  = regexp.MustCompile(`\.(team_periods|alerts) FINAL\b`)
 	unportableRE = regexp.MustCompile(`(?i)toStartOfWeek|toStartOfInterval|\bWITH\s+\w+\s+AS\s*\(|\bOVER\s*\(|WITH FILL|DateTime64|\$__time`)
 )
 
@@ -77,55 +81,82 @@ func expand(t *testing.T, sql, clinic, team string) string {
 	return sql
 }
 
-// The dataset: three weeks of clinic-a; team-2 is suppressed in the second
-// week; a stale row of an older version that FINAL must hide; one live and
-// one retracted alert.
+// The dataset: clinic-a, three published periods of each instrument (months
+// for proqol5, scssf and cbi, weeks for miniz); team-2 is suppressed in the
+// second period; team-1 has a month before the dashboard's range that
+// $__dateFilter must leave out. Alert transitions: team-1's burnout_rising
+// fired and resolved, team-2's participation_drop fires, the clinic total's
+// never reaches the Grafana rule. Open and late counts come in two versions
+// each, of which FINAL shows the newer.
 var (
+	months = []string{"2024-02-01", "2024-03-01", "2024-04-01"}
 	weeks  = []string{"2024-02-05", "2024-02-12", "2024-02-19"}
 	teams  = []string{"_all", "team-1", "team-2"}
-	scores = []string{"burnout", "secondary_traumatic_stress", "compassion_satisfaction", "self_compassion"}
 )
+
+// periodsOf is the period and the period starts of an instrument.
+func periodsOf(instrument string) (string, []string) {
+	if instrument == "miniz" {
+		return "week", weeks
+	}
+	return "month", months
+}
 
 func loadReporting(t *testing.T, e engine, db string) {
 	t.Helper()
-	const cols = "clinic, team, week, score, suppressed, respondents, mean, stddev, share_high, rolling_mean_4w, slope_8w, ewma, ewma_ucl, ewma_lcl, participation, version"
-	row := func(team, week, score string, mean float64, suppressed bool, version int) string {
-		key := fmt.Sprintf("'clinic-a', '%s', toDate('%s'), '%s'", team, week, score)
+	exec := func(what, sql string) {
+		t.Helper()
+		if err := e.Exec(sql); err != nil {
+			t.Fatalf("insert %s: %v\n%s", what, err, sql)
+		}
+	}
+	const cols = "clinic, team, instrument, score, period, period_start, suppressed, respondents, mean, stddev, share_high, participation, published_at"
+	row := func(team, instrument, score, start string, mean, share float64, suppressed bool) string {
+		period, _ := periodsOf(instrument)
+		key := fmt.Sprintf("'clinic-a', '%s', '%s', '%s', '%s', toDate('%s')", team, instrument, score, period, start)
+		published := "toDateTime('2024-05-02 08:00:00', 'UTC')"
 		if suppressed {
 			null := "CAST(NULL AS Nullable(Float64))"
-			return fmt.Sprintf("SELECT %s, toUInt8(1), CAST(NULL AS Nullable(UInt32)), %s, toUInt64(%d)",
-				key, strings.Repeat(null+", ", 8)+null, version)
+			return fmt.Sprintf("SELECT %s, toUInt8(1), CAST(NULL AS Nullable(UInt32)), %s%s", key, strings.Repeat(null+", ", 4), published)
 		}
 		f := func(v float64) string { return "toNullable(toFloat64(" + strconv.FormatFloat(v, 'f', -1, 64) + "))" }
-		return fmt.Sprintf("SELECT %s, toUInt8(0), toNullable(toUInt32(6)), %s, CAST(NULL AS Nullable(Float64)), %s, toUInt64(%d)",
-			key, strings.Join([]string{f(mean), f(2), f(0.5), f(mean)}, ", "), strings.Join([]string{f(mean), f(30), f(10), f(0.75)}, ", "), version)
+		return fmt.Sprintf("SELECT %s, toUInt8(0), toNullable(toUInt32(6)), %s, %s, %s, %s, %s",
+			key, f(mean), f(2), f(share), f(0.75), published)
 	}
-	var rows []string
 	for _, team := range teams {
-		for i, week := range weeks {
-			for j, score := range scores {
-				rows = append(rows, row(team, week, score, float64(20+i+10*j), team == "team-2" && i == 1, 2))
+		for j, s := range headlineScores {
+			_, starts := periodsOf(s.instrument)
+			for i, start := range starts {
+				exec("team_periods", "INSERT INTO "+db+".team_periods ("+cols+") "+
+					row(team, s.instrument, s.name, start, float64(20+i+10*j), []float64{0, 0.2, 0.8}[i], team == "team-2" && i == 1))
 			}
 		}
 	}
-	rows = append(rows, row("team-1", weeks[0], "burnout", 99, false, 1)) // stale
-	for _, r := range rows {
-		if err := e.Exec("INSERT INTO " + db + ".team_weekly (" + cols + ") " + r); err != nil {
-			t.Fatalf("insert team_weekly: %v", err)
-		}
+	exec("team_periods", "INSERT INTO "+db+".team_periods ("+cols+") "+row("team-1", "proqol5", "burnout", "2023-11-01", 99, 0.4, false))
+
+	alert := func(id, team, instrument, rule, period, start, state string) {
+		exec("alerts", fmt.Sprintf("INSERT INTO %s.alerts (id, clinic, team, instrument, rule, period, period_start, state, published_at) "+
+			"SELECT '%s', 'clinic-a', '%s', '%s', '%s', '%s', toDate('%s'), '%s', toDateTime('2024-05-02 08:00:00', 'UTC')",
+			db, id, team, instrument, rule, period, start, state))
 	}
-	alert := func(id, team, rule, week string, retracted int) string {
-		return fmt.Sprintf("INSERT INTO %s.alerts (id, clinic, team, rule, week, state, value_names, value_values, retracted, recorded_at, version) "+
-			"SELECT '%s', 'clinic-a', '%s', '%s', toDate('%s'), 'firing', ['ewma'], [1.5], toUInt8(%d), toDateTime('2024-02-20 08:00:00', 'UTC'), toUInt64(1)",
-			db, id, team, rule, week, retracted)
+	alert("a1", "team-1", "proqol5", "burnout_rising", "month", months[0], "firing")
+	alert("a2", "team-1", "proqol5", "burnout_rising", "month", months[1], "resolved")
+	alert("a3", "team-2", "miniz", "participation_drop", "week", weeks[2], "firing")
+	alert("a4", "_all", "proqol5", "burnout_share_high", "month", months[2], "firing")
+
+	counts := func(table, column, team, instrument, start string, n int, at string) {
+		period, _ := periodsOf(instrument)
+		exec(table, fmt.Sprintf("INSERT INTO %s.%s (clinic, team, instrument, period, period_start, %s, counted_at) "+
+			"SELECT 'clinic-a', '%s', '%s', '%s', toDate('%s'), toUInt32(%d), toDateTime('%s', 'UTC')",
+			db, table, column, team, instrument, period, start, n, at))
 	}
-	for _, sql := range []string{
-		alert("a1", "team-1", "burnout_rising", weeks[2], 0),
-		alert("a2", "team-2", "participation_drop", weeks[1], 1),
-	} {
-		if err := e.Exec(sql); err != nil {
-			t.Fatalf("insert alerts: %v", err)
-		}
+	for _, team := range teams {
+		counts("open_periods", "respondents", team, "proqol5", "2024-05-01", 2, "2024-05-03 08:00:00")
+		counts("open_periods", "respondents", team, "proqol5", "2024-05-01", 4, "2024-05-04 08:00:00")
+		// Counted while April was open; April is published since.
+		counts("open_periods", "respondents", team, "proqol5", months[2], 5, "2024-04-20 08:00:00")
+		counts("late_checkins", "late", team, "proqol5", months[1], 1, "2024-05-03 08:00:00")
+		counts("late_checkins", "late", team, "proqol5", months[1], 3, "2024-05-04 08:00:00")
 	}
 }
 
@@ -148,12 +179,18 @@ func checkQueries(t *testing.T, e engine, cfg Config) {
 		}
 		// What clickhouse.md rules out, and FINAL, which tests with this
 		// little data would not miss.
-		if !finalRE.MatchString(sql) || unportableRE.MatchString(sql) {
-			t.Errorf("%s: read without FINAL, or SQL that is not portable:\n%s", where, sql)
+		if len(replacingRE.FindAllString(sql, -1)) != len(finalRE.FindAllString(sql, -1)) || onceFinalRE.MatchString(sql) || unportableRE.MatchString(sql) {
+			t.Errorf("%s: FINAL missing or misplaced, or SQL that is not portable:\n%s", where, sql)
 		}
 		for _, team := range teams {
-			if rows := run(where, sql, team); len(rows) == 0 {
+			rows := run(where, sql, team)
+			if len(rows) == 0 {
 				t.Errorf("%s for team %s: no rows", where, team)
+			}
+			for _, r := range rows {
+				if slices.Contains(r, "99") {
+					t.Errorf("%s for team %s: a period outside the time range: %q", where, team, r)
+				}
 			}
 		}
 	}
@@ -165,49 +202,98 @@ func checkQueries(t *testing.T, e engine, cfg Config) {
 	if got := run("teams", q.teams(), ""); !slices.EqualFunc(got, [][]string{{"_all"}, {"team-1"}, {"team-2"}}, slices.Equal) {
 		t.Errorf("teams = %q", got)
 	}
-	want := [][]string{{"2024-02-05", "20"}, {"2024-02-12", `\N`}, {"2024-02-19", "22"}}
-	var got [][]string
-	for _, r := range run("burnout trend", q.trend("burnout"), "team-2") {
-		got = append(got, r[:2])
+	// Suppressed periods are gaps, never a number; the month before the
+	// range is left out.
+	for _, tc := range []struct {
+		instrument, score, team string
+		want                    [][]string
+	}{
+		{"proqol5", "burnout", "team-2", [][]string{{"2024-02-01", "20"}, {"2024-03-01", `\N`}, {"2024-04-01", "22"}}},
+		{"proqol5", "burnout", "team-1", [][]string{{"2024-02-01", "20"}, {"2024-03-01", "21"}, {"2024-04-01", "22"}}},
+		{"miniz", "burnout_level", "team-2", [][]string{{"2024-02-05", "70"}, {"2024-02-12", `\N`}, {"2024-02-19", "72"}}},
+	} {
+		if got := run("trend", q.trend(tc.instrument, tc.score), tc.team); !slices.EqualFunc(got, tc.want, slices.Equal) {
+			t.Errorf("%s %s trend = %q, want %q", tc.team, tc.score, got, tc.want)
+		}
 	}
-	if !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("team-2 burnout (week, mean) = %q, want %q", got, want)
+	wantPart := [][]string{
+		{"2024-02-01", "0.75", "0.75", "0.75", `\N`}, {"2024-02-05", `\N`, `\N`, `\N`, "0.75"},
+		{"2024-02-12", `\N`, `\N`, `\N`, `\N`}, {"2024-02-19", `\N`, `\N`, `\N`, "0.75"},
+		{"2024-03-01", `\N`, `\N`, `\N`, `\N`}, {"2024-04-01", "0.75", "0.75", "0.75", `\N`},
 	}
-	if r := run("burnout trend", q.trend("burnout"), "team-1"); len(r) != 3 || r[0][1] != "20" {
-		t.Errorf("team-1 burnout = %q, want 3 weeks starting at 20 (FINAL hides the stale 99)", r)
+	if got := run("participation", q.participation(), "team-2"); !slices.EqualFunc(got, wantPart, slices.Equal) {
+		t.Errorf("team-2 participation = %q, want %q", got, wantPart)
 	}
 
-	suppressed := 0
-	for _, r := range run("team-weeks", q.teamWeeks(), "") {
-		if r[1] == "_all" {
-			t.Errorf("team-weeks shows _all instead of \"clinic total\": %q", r)
-		}
-		if r[1] != "team-2" || r[0] != weeks[1] {
-			if slices.Contains(r, NotEnoughResponses) {
-				t.Errorf("published team-week shown as suppressed: %q", r)
-			}
-			continue
-		}
-		suppressed++
-		for _, v := range r[3:] {
-			if v != NotEnoughResponses {
-				t.Errorf("suppressed team-week shows %q, want %q everywhere: %q", v, NotEnoughResponses, r)
-			}
+	// share_high shows as its bucket; suppressed periods as text.
+	buckets := map[string]string{"2024-02-01": "0–20 %", "2024-03-01": NotEnoughResponses, "2024-04-01": "at least 80 %",
+		"2024-02-05": "0–20 %", "2024-02-12": NotEnoughResponses, "2024-02-19": "at least 80 %"}
+	share := run("share high", q.shareHigh(), "team-2")
+	if len(share) != 3*len(headlineScores) {
+		t.Errorf("team-2 share high: %d rows, want %d", len(share), 3*len(headlineScores))
+	}
+	for _, r := range share {
+		if r[3] != buckets[r[0]] {
+			t.Errorf("team-2 share high %q: bucket %q, want %q", r, r[3], buckets[r[0]])
 		}
 	}
-	if suppressed != len(scores) {
-		t.Errorf("team-weeks: %d suppressed rows, want %d", suppressed, len(scores))
+	if got := run("share high", q.shareHigh(), "team-1"); len(got) == 0 || got[len(got)-1][0] != "2024-02-01" {
+		t.Errorf("team-1 share high = %q", got)
+	} else if b := got[len(got)-1][3]; b != "0–20 %" {
+		t.Errorf("team-1 share high in February: %q, want \"0–20 %%\"", b)
+	}
+	// The latest published period of each instrument, every team; team-2's
+	// second period is not the latest, so nothing there is suppressed, and
+	// no value column is ever empty.
+	latest := run("latest period", q.latestPeriod(), "")
+	if len(latest) != len(teams)*len(headlineScores) {
+		t.Errorf("latest period: %d rows, want %d: %q", len(latest), len(teams)*len(headlineScores), latest)
+	}
+	for _, r := range latest {
+		if want := map[string]string{"miniz": "2024-02-19"}[r[0]]; want == "" && r[1] != "2024-04-01" || want != "" && r[1] != want {
+			t.Errorf("latest period row not of the latest period: %q", r)
+		}
+		if r[2] == "_all" {
+			t.Errorf("latest period shows _all instead of \"clinic total\": %q", r)
+		}
+		if slices.Contains(r, NotEnoughResponses) || slices.Contains(r, `\N`) || slices.Contains(r, "") || r[6] != "at least 80 %" || r[7] != "75" {
+			t.Errorf("latest period row %q: want published values, share bucket \"at least 80 %%\", participation 75", r)
+		}
 	}
 
-	wantAlerts := [][]string{{"2024-02-19", "team-1", "burnout_rising", "firing", "ewma = 1.5", "2024-02-20 08:00:00"}}
-	if got := run("alerts", q.alerts(), ""); !slices.EqualFunc(got, wantAlerts, slices.Equal) {
-		t.Errorf("alerts = %q, want %q (retracted ones left out)", got, wantAlerts)
+	alerts := [][]string{
+		{"2024-04-01", "clinic total", "proqol5", "burnout_share_high", "firing", "2024-05-02 08:00:00"},
+		{"2024-03-01", "team-1", "proqol5", "burnout_rising", "resolved", "2024-05-02 08:00:00"},
+		{"2024-02-19", "team-2", "miniz", "participation_drop", "firing", "2024-05-02 08:00:00"},
+		{"2024-02-01", "team-1", "proqol5", "burnout_rising", "firing", "2024-05-02 08:00:00"},
 	}
-	// The Grafana alert rule's query: one series per team alert, 1 while it
-	// fires; the retracted one is not there.
-	firing := [][]string{{"clinic-a", "team-1", "burnout_rising", "1"}}
+	if got := run("alerts", q.alerts(), ""); !slices.EqualFunc(got, alerts, slices.Equal) {
+		t.Errorf("alerts = %q, want %q", got, alerts)
+	}
+	// The Grafana alert rule's query: one series per team alert, 1 while its
+	// latest transition fires, 0 once resolved; the clinic total not there.
+	firing := [][]string{{"clinic-a", "team-1", "proqol5", "burnout_rising", "0"}, {"clinic-a", "team-2", "miniz", "participation_drop", "1"}}
 	if got := run("alert rule", q.firingAlerts(), ""); !slices.EqualFunc(got, firing, slices.Equal) {
 		t.Errorf("alert rule rows = %q, want %q", got, firing)
+	}
+
+	// Open and late counts: the newest count only (FINAL), and only periods
+	// not yet published in the open-period panel.
+	open := [][]string{
+		{"proqol5", "month", "2024-05-01", "clinic total", "4"},
+		{"proqol5", "month", "2024-05-01", "team-1", "4"},
+		{"proqol5", "month", "2024-05-01", "team-2", "4"},
+	}
+	if got := run("open periods", q.openPeriods(), ""); !slices.EqualFunc(got, open, slices.Equal) {
+		t.Errorf("open periods = %q, want %q", got, open)
+	}
+	late := [][]string{
+		{"proqol5", "2024-03-01", "clinic total", "3"},
+		{"proqol5", "2024-03-01", "team-1", "3"},
+		{"proqol5", "2024-03-01", "team-2", "3"},
+	}
+	if got := run("late check-ins", q.lateCheckins(), ""); !slices.EqualFunc(got, late, slices.Equal) {
+		t.Errorf("late check-ins = %q, want %q", got, late)
 	}
 }
 
