@@ -231,6 +231,9 @@ type Params struct {
 // ResolvePeriods evaluated periods below Resolve. Then s², τ² and φ learn from the
 // period, every respondent's reference takes in their value, and clinicians not seen
 // for ForgetAfter periods are dropped.
+//
+// p must pass Validate (the defaults do) and must stay the same for a state's life;
+// Close does not check it, so as to stay cheap.
 func (s *State) Close(p Params, responses []Response) Decision {
 	s.Periods++
 	rs := normalize(responses)

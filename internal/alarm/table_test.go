@@ -27,7 +27,7 @@ var long = os.Getenv("ALARM_LONG") != ""
 //     SD within 4 is out of reach of any such chart; the chart here, which must learn
 //     the variances, needs 9–10.
 //   - False alerts where that shock dominates (monthly "shock1.5/month" 2.1 and "all"
-//     1.35 per 50 team-years): the monthly CUSUM (slack 0.6, h 3.5) would run about 370
+//     1.35 per 50 team-years; 1.9 and 1.0 over 20,000 team-years with ALARM_LONG=1): the monthly CUSUM (slack 0.6, h 3.5) would run about 370
 //     periods between false alerts on exactly standard normal statistics (Siegmund's
 //     approximation), 1.6 per 50 team-years. It meets the target in the listed
 //     scenarios because the prior and floor of τ keep Z conservative there (variance
