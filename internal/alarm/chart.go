@@ -156,10 +156,9 @@ type State struct {
 	PhiXX float64 `json:"phi_xx"`
 	// CUSUM is the one-sided CUSUM of the standardised change towards the risk side.
 	CUSUM float64 `json:"cusum"`
-	// Firing is the alert state; Calm counts the consecutive evaluated periods, while
+	// Hysteresis is the alert state; its Calm counts the evaluated periods, while
 	// firing, whose CUSUM was below Params.Resolve.
-	Firing bool `json:"firing"`
-	Calm   int  `json:"calm"`
+	Hysteresis
 }
 
 // Params configures a Chart. DefaultParams gives documented defaults per score.
@@ -399,19 +398,7 @@ func (s *State) evaluate(p Params, d []float64) Decision {
 	dec.Evaluated = true
 	s.CUSUM = max(0, s.CUSUM+min(max(z, -p.Clip), p.Clip)-p.Slack)
 	dec.Statistic = s.CUSUM
-	switch {
-	case !s.Firing && s.CUSUM >= p.Fire:
-		s.Firing, s.Calm = true, 0
-		dec.Transition = Firing
-	case s.Firing && s.CUSUM < p.Resolve:
-		s.Calm++
-		if s.Calm >= p.ResolvePeriods {
-			s.Firing, s.Calm = false, 0
-			dec.Transition = Resolved
-		}
-	case s.Firing:
-		s.Calm = 0
-	}
+	dec.Transition = s.step(s.CUSUM >= p.Fire, s.CUSUM < p.Resolve, p.ResolvePeriods)
 	dec.Firing = s.Firing
 	return dec
 }

@@ -64,11 +64,10 @@ type ParticipationState struct {
 	// 1/BaselinePeriods).
 	Baseline  float64 `json:"baseline"`
 	BaselineN int     `json:"baseline_n"`
-	// Low counts consecutive low periods; Calm consecutive periods at or above
-	// ResolveAbove while firing.
-	Low    int  `json:"low"`
-	Calm   int  `json:"calm"`
-	Firing bool `json:"firing"`
+	// Low counts consecutive low periods; Hysteresis.Calm consecutive periods at
+	// or above ResolveAbove while firing.
+	Low int `json:"low"`
+	Hysteresis
 }
 
 // ParticipationDecision is what closing one period decided.
@@ -94,19 +93,7 @@ func (s *ParticipationState) Close(p ParticipationParams, respondents, roster in
 	} else {
 		s.Low = 0
 	}
-	switch {
-	case !s.Firing && s.Low >= p.LowPeriods && s.BaselineN > 0 && s.Baseline >= p.Baseline:
-		s.Firing, s.Calm = true, 0
-		dec.Transition = Firing
-	case s.Firing && part >= p.ResolveAbove:
-		s.Calm++
-		if s.Calm >= p.ResolvePeriods {
-			s.Firing, s.Calm = false, 0
-			dec.Transition = Resolved
-		}
-	case s.Firing:
-		s.Calm = 0
-	}
+	dec.Transition = s.step(s.Low >= p.LowPeriods && s.BaselineN > 0 && s.Baseline >= p.Baseline, part >= p.ResolveAbove, p.ResolvePeriods)
 	// The baseline learns only from periods that are not low and not firing, so a
 	// drop cannot drag down the level it is compared with.
 	if s.Low == 0 && !s.Firing {

@@ -41,8 +41,7 @@ type ShareParams struct {
 
 // ShareState is a share rule's memory between periods; the zero value is a new rule.
 type ShareState struct {
-	Firing bool `json:"firing"`
-	Calm   int  `json:"calm"`
+	Hysteresis
 }
 
 // ShareDecision is what closing one period decided.
@@ -149,19 +148,7 @@ func (s *ShareState) Close(p ShareParams, responses []Response) ShareDecision {
 	dec.Evaluated = true
 	dec.Share = float64(dec.AtRisk) / float64(len(rs))
 	dec.Tail = binomialTail(len(rs), dec.AtRisk, p.Typical)
-	switch {
-	case !s.Firing && dec.Tail <= p.Alpha:
-		s.Firing, s.Calm = true, 0
-		dec.Transition = Firing
-	case s.Firing && dec.Tail > p.ResolveAlpha:
-		s.Calm++
-		if s.Calm >= p.ResolvePeriods {
-			s.Firing, s.Calm = false, 0
-			dec.Transition = Resolved
-		}
-	case s.Firing:
-		s.Calm = 0
-	}
+	dec.Transition = s.step(dec.Tail <= p.Alpha, dec.Tail > p.ResolveAlpha, p.ResolvePeriods)
 	dec.Firing = s.Firing
 	return dec
 }
