@@ -54,10 +54,11 @@ func cadence(l figures.Length) alarm.Cadence {
 }
 
 // decide closes the period for every team of the clinic that has a state or
-// respondents: it updates each team's alert charts and returns the new
-// states and the transitions. Teams are visited in name order and each rule
-// in a fixed order, so the same check-ins always give the same decisions.
-func decide(c candidate, k int, prior map[string]*teamState, responses []figures.Response) (map[string]*teamState, []clickhouse.AlertRow) {
+// respondents: it updates each team's alert rules and returns the new
+// states, the transitions, and the roster each team was measured against.
+// Teams are visited in name order and each rule in a fixed order, so the
+// same check-ins always give the same decisions.
+func decide(c candidate, k int, prior map[string]*teamState, responses []figures.Response) (map[string]*teamState, []clickhouse.AlertRow, map[string]int) {
 	byTeam := map[string][]figures.Response{}
 	for _, r := range responses {
 		byTeam[r.Team] = append(byTeam[r.Team], r)
@@ -69,7 +70,22 @@ func decide(c candidate, k int, prior map[string]*teamState, responses []figures
 		}
 	}
 	slices.Sort(teams)
-	out := make(map[string]*teamState, len(teams))
+
+	ir := rules[c.instrument]
+	charts := make([]alarm.Params, len(ir.charts))
+	for i, sr := range ir.charts {
+		charts[i], _ = alarm.DefaultParamsFor(sr.score, cadence(c.length)) // every rule's score has defaults (TestRulesHaveDefaults)
+		charts[i].MinRespondents = k
+	}
+	shares := make([]alarm.ShareParams, len(ir.shares))
+	for i, sr := range ir.shares {
+		shares[i], _ = alarm.DefaultShareParams(sr.score)
+		shares[i].MinRespondents = k
+	}
+	participation := alarm.DefaultParticipationParams()
+
+	states := make(map[string]*teamState, len(teams))
+	rosters := make(map[string]int, len(teams))
 	var alerts []clickhouse.AlertRow
 	transition := func(team, rule, state string) {
 		if state == "" {
@@ -79,50 +95,36 @@ func decide(c candidate, k int, prior map[string]*teamState, responses []figures
 		a.ID = alertID(a)
 		alerts = append(alerts, a)
 	}
-	ir := rules[c.instrument]
 	for _, team := range teams {
 		st := prior[team]
 		if st == nil {
 			st = &teamState{}
 		}
-		if st.Charts == nil {
-			st.Charts = map[string]*alarm.State{}
-		}
-		if st.Shares == nil {
-			st.Shares = map[string]*alarm.ShareState{}
-		}
 		rs := byTeam[team]
-		roster := rosterSize(st, rs)
-		for _, sr := range ir.charts {
-			p, ok := alarm.DefaultParamsFor(sr.score, cadence(c.length))
-			if !ok {
-				continue
-			}
-			p.MinRespondents = k
-			cs := st.Charts[sr.rule]
-			if cs == nil {
-				cs = &alarm.State{}
-				st.Charts[sr.rule] = cs
-			}
-			transition(team, sr.rule, cs.Close(p, values(rs, sr.score)).Transition)
+		rosters[team] = rosterSize(st, rs)
+		for i, sr := range ir.charts {
+			transition(team, sr.rule, ruleState(&st.Charts, sr.rule).Close(charts[i], values(rs, sr.score)).Transition)
 		}
-		for _, sr := range ir.shares {
-			p, ok := alarm.DefaultShareParams(sr.score)
-			if !ok {
-				continue
-			}
-			p.MinRespondents = k
-			ss := st.Shares[sr.rule]
-			if ss == nil {
-				ss = &alarm.ShareState{}
-				st.Shares[sr.rule] = ss
-			}
-			transition(team, sr.rule, ss.Close(p, values(rs, sr.score)).Transition)
+		for i, sr := range ir.shares {
+			transition(team, sr.rule, ruleState(&st.Shares, sr.rule).Close(shares[i], values(rs, sr.score)).Transition)
 		}
-		transition(team, ParticipationRule, st.Participation.Close(alarm.DefaultParticipationParams(), len(rs), roster).Transition)
-		out[team] = st
+		transition(team, ParticipationRule, st.Participation.Close(participation, len(rs), rosters[team]).Transition)
+		states[team] = st
 	}
-	return out, alerts
+	return states, alerts, rosters
+}
+
+// ruleState is the state of rule in *m, created on first use.
+func ruleState[S any](m *map[string]*S, rule string) *S {
+	if *m == nil {
+		*m = map[string]*S{}
+	}
+	s := (*m)[rule]
+	if s == nil {
+		s = new(S)
+		(*m)[rule] = s
+	}
+	return s
 }
 
 func values(rs []figures.Response, score string) []alarm.Response {
@@ -149,17 +151,4 @@ func rosterSize(st *teamState, rs []figures.Response) int {
 		known[r.Clinician] = true
 	}
 	return len(known)
-}
-
-// rosterOf is rosterSize of every team, for the figures' participation.
-func rosterOf(states map[string]*teamState, responses []figures.Response) map[string]int {
-	byTeam := map[string][]figures.Response{}
-	for _, r := range responses {
-		byTeam[r.Team] = append(byTeam[r.Team], r)
-	}
-	out := make(map[string]int, len(states))
-	for team, st := range states {
-		out[team] = rosterSize(st, byTeam[team])
-	}
-	return out
 }

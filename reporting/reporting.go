@@ -158,7 +158,10 @@ func (r *Reporter) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.cfg.Every)
 	defer tick.Stop()
 	for {
-		if _, err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, passTimeout)
+		_, err := r.Pass(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			r.metrics.failures.Inc()
 			r.log.Warn("reporting pass failed; retrying at the next", "err", err, "every", r.cfg.Every)
 		}
@@ -191,6 +194,9 @@ func headKey(clinic, instr string) string { return "head." + clinic + "." + inst
 const (
 	pendingPrefix = "pending."
 	watermarkKey  = "watermark"
+	// passTimeout bounds one pass: a store or broker that stops answering
+	// fails the pass, which the next one retries (claims make that safe).
+	passTimeout = 10 * time.Minute
 	// storeMargin is how far behind the newest arrival the watermark stays:
 	// a batch stamped before another may commit after it.
 	storeMargin = 2 * time.Minute
@@ -210,8 +216,15 @@ func (r *Reporter) Pass(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	if r.watermark.IsZero() {
-		if e, err := r.claims.Get(ctx, watermarkKey); err == nil {
-			_ = r.watermark.UnmarshalText(e.Value())
+		e, err := r.claims.Get(ctx, watermarkKey)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound): // a new deployment: every arrival is work
+		case err != nil:
+			return sum, fmt.Errorf("read the reporting watermark: %w", err)
+		default:
+			if err := r.watermark.UnmarshalText(e.Value()); err != nil {
+				r.log.Warn("unreadable reporting watermark; reading every arrival once", "err", err)
+			}
 		}
 	}
 	now := r.now().UTC()
@@ -228,15 +241,15 @@ func (r *Reporter) Pass(ctx context.Context) (Summary, error) {
 	}
 	var errs []error
 	for _, c := range r.candidates(arrivals) {
-		published, err := r.handle(ctx, c, now)
+		out, err := r.handle(ctx, c, now)
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s %s %s: %w", c.clinic, c.instrument, c.start.Format(time.DateOnly), err))
 			next = minTime(next, c.first)
-		case published == nil:
+		case out == pending:
 			sum.Pending++
 			next = minTime(next, c.first)
-		case *published:
+		case out == published:
 			sum.Published++
 		default:
 			sum.Late++
@@ -293,30 +306,37 @@ func (r *Reporter) candidates(arrivals []clickhouse.Arrival) []candidate {
 	return out
 }
 
-// handle publishes c if it is ready (true), counts its late check-ins if it
-// was published before (false), or counts its respondents so far (nil:
-// pending).
-func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (*bool, error) {
-	yes, no := true, false
+// outcome is what a pass did with a candidate period.
+type outcome int
+
+const (
+	pending   outcome = iota // not ready: its respondents so far were counted
+	published                // published now
+	late                     // published before: its late check-ins were counted
+)
+
+// handle publishes c if it is ready, counts its late check-ins if it was
+// published before, or else counts its respondents so far.
+func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (outcome, error) {
 	entry, err := r.claims.Get(ctx, c.key())
 	if err == nil {
 		var pub publication
 		if err := json.Unmarshal(entry.Value(), &pub); err != nil {
-			return nil, fmt.Errorf("read claim: %w", err)
+			return late, fmt.Errorf("read claim: %w", err)
 		}
-		return &no, r.countLate(ctx, c, pub.Cutoff)
+		return late, r.countLate(ctx, c, pub.Cutoff)
 	}
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, fmt.Errorf("read claim: %w", err)
+		return pending, fmt.Errorf("read claim: %w", err)
 	}
 	if now.Before(c.end().Add(r.cfg.PublishAfter)) || now.Before(c.last.Add(r.cfg.Settle)) {
 		counts, err := r.store.OpenCounts(ctx, c.clinic, c.instrument, c.start, c.end())
 		if err != nil {
-			return nil, err
+			return pending, err
 		}
-		return nil, r.store.WriteOpenCounts(ctx, clickhouse.PeriodCounts{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Counts: counts})
+		return pending, r.store.WriteOpenCounts(ctx, clickhouse.PeriodCounts{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Counts: counts})
 	}
-	return &yes, r.publish(ctx, c, now)
+	return published, r.publish(ctx, c, now)
 }
 
 func (r *Reporter) countLate(ctx context.Context, c candidate, cutoff time.Time) error {
@@ -371,8 +391,7 @@ func (r *Reporter) publish(ctx context.Context, c candidate, now time.Time) erro
 	pub := publication{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Published: now.Truncate(time.Second), Cutoff: c.last}
 	var roster map[string]int
 	if charted {
-		pub.States, pub.Alerts = decide(c, r.cfg.MinGroupSize, prior, responses)
-		roster = rosterOf(pub.States, responses)
+		pub.States, pub.Alerts, roster = decide(c, r.cfg.MinGroupSize, prior, responses)
 	}
 	pub.Figures, err = figures.Compute(r.cfg.MinGroupSize, figures.Period{
 		Clinic: c.clinic, Instrument: c.instrument, Start: c.start, Length: c.length, Responses: responses, Roster: roster,
