@@ -40,10 +40,10 @@ type Options struct {
 	Tag            string // makes this run's check-in ids unique
 }
 
-// Workload returns the run's check-ins: opt.CheckIns for the batch API,
+// workload returns the run's check-ins: opt.CheckIns for the batch API,
 // then opt.LatencySamples for the latency samples, with ids unique to
 // opt.Tag.
-func Workload(opt Options) (bulk, singles []checkin.CheckIn) {
+func workload(opt Options) (bulk, singles []checkin.CheckIn) {
 	cs := simulate.Workforce{Clinics: 20, TeamsPerClinic: 10, MinTeam: 8, MaxTeam: 15, Weeks: 12, PerWeek: 2, Seed: 7}.CheckIns()
 	for len(cs) < opt.CheckIns+opt.LatencySamples {
 		cs = append(cs, cs...)
@@ -56,7 +56,7 @@ func Workload(opt Options) (bulk, singles []checkin.CheckIn) {
 
 // Run measures sys and prints a table to out.
 func Run(ctx context.Context, sys System, opt Options, out io.Writer) error {
-	bulk, singles := Workload(opt)
+	bulk, singles := workload(opt)
 	fmt.Fprintf(out, "tend bench: %d check-ins, %d HTTP clients, batches of %d\n\n", opt.CheckIns, opt.Concurrency, opt.BatchSize)
 
 	pubRate, err := brokerBaseline(ctx, sys.JetStream, bulk)

@@ -55,9 +55,6 @@ type Main struct {
 	metricsServer *http.Server
 	metricsAddr   string
 
-	// Reporter recomputes team metrics and alerts (roles that process).
-	Reporter *reporting.Reporter
-
 	stopProcessor context.CancelFunc
 	processorDone chan error
 	workers       int
@@ -216,9 +213,6 @@ func ConfiguredKey(c Config) ([]byte, error) {
 func ReportingConfig(c Config) (reporting.Config, error) {
 	rc := reporting.DefaultConfig()
 	rc.MinGroupSize, rc.PublishAfter, rc.Settle = c.MinGroupSize, c.PublishAfter, c.Settle
-	if c.ReportEvery > 0 {
-		rc.Every = c.ReportEvery
-	}
 	var err error
 	if rc.Lengths, err = figures.ParseLengths(c.Periods); err != nil {
 		return rc, err
@@ -241,8 +235,8 @@ func readConfig[T any](what, path string, parse func([]byte) (T, error)) (T, err
 	return v, nil
 }
 
-// startProcessor starts the processor and the reporter that keeps team
-// metrics and alerts in step with what it stores.
+// startProcessor starts the processor, which stores check-ins, and the
+// reporter, which publishes the periods that have closed.
 func (m *Main) startProcessor(ctx context.Context) error {
 	rcfg, err := ReportingConfig(m.Config)
 	if err != nil {
@@ -252,7 +246,7 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Reporter = reporting.New(m.store, claims, m.js, rcfg,
+	reporter := reporting.New(m.store, claims, m.js, rcfg,
 		reporting.WithLogger(m.Log),
 		reporting.WithRegisterer(m.registry),
 	)
@@ -267,7 +261,7 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	m.processorDone = make(chan error, 2)
 	m.workers = 2
 	go func() { m.processorDone <- p.Run(pctx) }()
-	go func() { m.processorDone <- m.Reporter.Run(pctx) }()
+	go func() { m.processorDone <- reporter.Run(pctx) }()
 	return nil
 }
 
@@ -405,13 +399,11 @@ type Config struct {
 	AckWait   time.Duration
 
 	// MinGroupSize is k, PublishAfter and Settle say when a closed period is
-	// published, Periods overrides period lengths ("miniz=month"),
-	// ReportEvery is how often the reporter looks for work (0: default).
+	// published, Periods overrides period lengths ("miniz=month").
 	MinGroupSize int
 	PublishAfter time.Duration
 	Settle       time.Duration
 	Periods      string
-	ReportEvery  time.Duration
 
 	Demo bool
 }
