@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
@@ -36,7 +37,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
 		fs.StringVar(&c.GrafanaURL, "grafana-url", "", "Grafana base `URL` to provision at start (token: TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE); empty: no provisioning")
-		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s")
+		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s; --settle defaults to 30s so the history is published within a minute")
 	}
 	if r.NATSClient {
 		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
@@ -71,6 +72,9 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	if r.Process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}
+	if c.Demo && !flagSet(fs, "settle") {
+		c.Settle = demoSettle
+	}
 	if r.Process {
 		if _, err := pipeline.ReportingConfig(c); err != nil {
 			return c, usageError{Err: err}
@@ -86,4 +90,16 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		return nil, usageError{Err: fmt.Errorf("--log-level: %w", err)}
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// demoSettle is --settle under --demo: the demo's history is published
+// within a minute of being posted, not ten.
+const demoSettle = 30 * time.Second
+
+// flagSet reports whether the flag name was given, on the command line or
+// in its environment variable.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -71,7 +71,7 @@ func ParseWithArgs(fs *flag.FlagSet, args []string, getenv func(string) string) 
 			return
 		}
 		if v := getenv(Env(f.Name)); v != "" {
-			if err := f.Value.Set(v); err != nil {
+			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, UsageError{fmt.Errorf("%s=%q: %w", Env(f.Name), v, err)})
 			}
 		}

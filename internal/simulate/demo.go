@@ -24,7 +24,7 @@ func Demo(ctx context.Context, c client.Client, stdout io.Writer, log *slog.Logg
 	history := Workforce{
 		Clinics: 2, ClinicNames: []string{"northside", "riverside"},
 		TeamsPerClinic: 3, TeamNames: []string{"trauma-outpatient", "child-family", "crisis"},
-		MinTeam: 4, MaxTeam: 10, Weeks: 12, PerWeek: 2,
+		MinTeam: 10, MaxTeam: 16, Weeks: 12, PerWeek: 3,
 		Instruments:   []string{"proqol5", "scssf", "miniz"},
 		Deteriorating: 0.34, Seed: 2026, End: today,
 	}.CheckIns()
