@@ -282,7 +282,7 @@ func (q queries) participation() string {
 const shareBucket = "multiIf(share_high >= 0.8, 'at least 80 %', " +
 	"concat(toString(toUInt8(round(share_high * 100))), '–', toString(toUInt8(round(share_high * 100)) + 20), ' %'))"
 
-// text shows suppressed rows as text in every value column, so that no panel
+// shown shows suppressed rows as text in every value column, so that no panel
 // option or override can ever render a number for them; a value not
 // published for a row that is ('—') stays distinct from a suppressed one.
 func shown(expr, alias string) string {

@@ -583,3 +583,52 @@ func alertID(a clickhouse.AlertRow) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{a.Clinic, a.Team, a.Instrument, a.Rule, a.Start.Format(time.DateOnly), a.State}, "\x1f")))
 	return hex.EncodeToString(sum[:16])
 }
+
+// EraseClinician removes a clinician's references from the alert memory
+// kept with every claim of their clinic (the right to erasure) and returns
+// how many claims held one. Published figures do not change: they are
+// aggregates of at least k people, and a before-and-after pair would tell
+// the erased answers.
+func EraseClinician(ctx context.Context, claims jetstream.KeyValue, clinic, pseudonym string) (int, error) {
+	lister, err := claims.ListKeysFiltered(ctx, "p."+clinic+".>")
+	if err != nil {
+		return 0, fmt.Errorf("erase from claims: %w", err)
+	}
+	var keys []string
+	for k := range lister.Keys() {
+		keys = append(keys, k)
+	}
+	erased := 0
+	for _, k := range keys {
+		for {
+			entry, err := claims.Get(ctx, k)
+			if err != nil {
+				return erased, fmt.Errorf("erase from claim %s: %w", k, err)
+			}
+			var pub publication
+			if err := json.Unmarshal(entry.Value(), &pub); err != nil {
+				return erased, fmt.Errorf("erase from claim %s: %w", k, err)
+			}
+			found := false
+			for _, st := range pub.States {
+				for _, cs := range st.Charts {
+					found = cs.Erase(pseudonym) || found
+				}
+			}
+			if !found {
+				break
+			}
+			data, err := json.Marshal(pub)
+			if err != nil {
+				return erased, err
+			}
+			if _, err := claims.Update(ctx, k, data, entry.Revision()); err == nil {
+				erased++
+				break
+			} else if !isWrongRevision(err) {
+				return erased, fmt.Errorf("erase from claim %s: %w", k, err)
+			}
+		}
+	}
+	return erased, nil
+}

@@ -102,11 +102,12 @@ func (pl *pipeline) publish(t testing.TB, msgs []*nats.Msg) {
 			t.Fatal("publish acks timed out")
 		}
 	}
-	cons, err := pl.nats.JS.Consumer(context.Background(), stream.Checkins, stream.ProcessorDurable)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The processor creates its consumer as it starts: look it up each time.
 	testenv.Eventually(t, 5*time.Minute, "the processor to ack everything", func() bool {
+		cons, err := pl.nats.JS.Consumer(context.Background(), stream.Checkins, stream.ProcessorDurable)
+		if err != nil {
+			return false
+		}
 		info, err := cons.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
@@ -206,8 +207,23 @@ func TestOpenPeriodNeverShowsAScore(t *testing.T) {
 		checkIn("resubmitted", 1, 5, week.Add(101*time.Hour)),
 	}))
 	p := testenv.Pseudonymizer(t)
-	if _, err := pl.store.EraseClinician(context.Background(), "northside", p.Pseudonym("northside", "clinician-2")); err != nil {
+	erased := p.Pseudonym("northside", "clinician-2")
+	if _, err := pl.store.EraseClinician(context.Background(), "northside", erased); err != nil {
 		t.Fatal(err)
+	}
+	// Their own reference leaves the alert memory kept with the claim too.
+	if n, err := EraseClinician(context.Background(), pl.reporter.claims, "northside", erased); err != nil || n != 1 {
+		t.Fatalf("erase from claims: %d claims, %v; want 1", n, err)
+	}
+	claim, err := pl.reporter.claims.Get(context.Background(), candidate{clinic: "northside", instrument: "miniz", start: week}.key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(claim.Value()), erased) {
+		t.Error("the claim still holds the erased clinician's pseudonym")
+	}
+	if !strings.Contains(string(claim.Value()), p.Pseudonym("northside", "clinician-3")) {
+		t.Error("the claim lost the references of clinicians who were not erased")
 	}
 	pl.at(time.Now().Add(DefaultSettle + time.Minute))
 	s := pl.pass(t)

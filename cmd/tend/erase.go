@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tendhq/tend/internal/checkin"
@@ -15,6 +14,7 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/reporting"
 )
 
 // runErase is `tend erase`: the right to erasure. It deletes one
@@ -59,18 +59,18 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
-	nc, err := nats.Connect(c.NATSURL, nats.Name("tend-erase"))
-	if err != nil {
-		return fmt.Errorf("connect to nats %s: %w", c.NATSURL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
+	log, err := newLogger(stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	conn, err := stream.Connect(ctx, c.NATSURL, "tend-erase", log)
+	if err != nil {
+		return err
+	}
+	defer conn.NC.Close()
+	js := conn.JS
 	// The stream first: a check-in erased from ClickHouse but still in the
 	// stream could be stored again by a replay.
 	messages, err := stream.EraseClinician(ctx, js, clinic, pseudonym, clinician)
@@ -81,6 +81,14 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse and %d messages from JetStream; published figures are unchanged\n", rows, messages)
+	claims := 0
+	if kv, err := js.KeyValue(ctx, stream.Claims); err == nil {
+		if claims, err = reporting.EraseClinician(ctx, kv, clinic, pseudonym); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("claims bucket: %w", err)
+	}
+	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse, %d messages from JetStream and their reference from %d periods' alert memory; published figures are unchanged\n", rows, messages, claims)
 	return nil
 }

@@ -41,7 +41,7 @@ func TestErase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("erase: %v\n%s", err, out.String())
 	}
-	if want := "erased 3 check-ins from ClickHouse and 3 messages from JetStream"; !bytes.Contains(out.Bytes(), []byte(want)) {
+	if want := "erased 3 check-ins from ClickHouse, 3 messages from JetStream"; !bytes.Contains(out.Bytes(), []byte(want)) {
 		t.Errorf("erase printed %q, want %q", out.String(), want)
 	}
 	pseudonym := testenv.Pseudonymizer(t).Pseudonym("northside", "clinician-4")

@@ -275,6 +275,17 @@ func (s *State) find(id string) (int, bool) {
 	})
 }
 
+// Erase drops one clinician's reference (the right to erasure) and reports
+// whether the state held one. What the state has learnt from the team as a
+// whole (variances, the CUSUM) is an aggregate and stays.
+func (s *State) Erase(id string) bool {
+	i, ok := s.find(id)
+	if ok {
+		s.Clinicians = slices.Delete(s.Clinicians, i, i+1)
+	}
+	return ok
+}
+
 // Variances returns the current estimates s² (within-clinician change variance) and
 // τ² (common-shock variance of a period's mean change), priors included.
 func (s *State) Variances(p Params) (within, shock float64) {

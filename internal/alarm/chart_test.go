@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/tendhq/tend/internal/instrument"
@@ -329,5 +330,23 @@ func TestDefaultsMatchInstrument(t *testing.T) {
 	}
 	if _, ok := DefaultShareParams("compassion_satisfaction"); ok {
 		t.Error("compassion_satisfaction has a share rule, but its high band is the good side")
+	}
+}
+
+// TestErase: an erased clinician's reference leaves the state; the others
+// stay, in order.
+func TestErase(t *testing.T) {
+	p, _ := DefaultParams("burnout")
+	var s State
+	s.Close(p, []Response{{"a", 20}, {"b", 30}, {"c", 25}, {"d", 22}, {"e", 28}})
+	if !s.Erase("c") || s.Erase("c") || s.Erase("zz") {
+		t.Fatal("Erase reported the wrong presence")
+	}
+	var ids []string
+	for _, c := range s.Clinicians {
+		ids = append(ids, c.ID)
+	}
+	if want := []string{"a", "b", "d", "e"}; !slices.Equal(ids, want) {
+		t.Fatalf("clinicians after erasure = %v, want %v", ids, want)
 	}
 }
