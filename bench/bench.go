@@ -123,24 +123,14 @@ func brokerBaseline(ctx context.Context, js jetstream.JetStream, cs []checkin.Ch
 // storeBaseline inserts the check-ins, scored, straight into databases of
 // its own in batches of size, and returns rows per second.
 func storeBaseline(ctx context.Context, cfg clickhouse.Config, cs []checkin.CheckIn, size int) (float64, error) {
-	cfg.Database += "_baseline"
-	cfg.ReportingDatabase += "_baseline"
-	store, err := clickhouse.Open(cfg)
+	store, drop, err := scratchStore(ctx, cfg, "_baseline")
 	if err != nil {
 		return 0, err
 	}
-	defer store.Close()
-	defer store.DropDatabases(context.WithoutCancel(ctx))
-	if _, err := store.Migrate(ctx); err != nil {
+	defer drop()
+	rows, err := scored(cs, nil)
+	if err != nil {
 		return 0, err
-	}
-	rows := make([]checkin.Scored, len(cs))
-	for i, ch := range cs {
-		res, err := ch.Validate(time.Now())
-		if err != nil {
-			return 0, err
-		}
-		rows[i] = checkin.Scored{Event: checkin.Event{CheckIn: ch, ReceivedAt: ch.SubmittedAt}, Scores: res.Scores}
 	}
 	start := time.Now()
 	for chunk := range slices.Chunk(rows, size) {
@@ -149,6 +139,42 @@ func storeBaseline(ctx context.Context, cfg clickhouse.Config, cs []checkin.Chec
 		}
 	}
 	return float64(len(rows)) / time.Since(start).Seconds(), nil
+}
+
+// scratchStore opens and migrates databases named after cfg's with suffix;
+// drop removes them and closes the store.
+func scratchStore(ctx context.Context, cfg clickhouse.Config, suffix string) (store *clickhouse.Store, drop func(), err error) {
+	cfg.Database += suffix
+	cfg.ReportingDatabase += suffix
+	if store, err = clickhouse.Open(cfg); err != nil {
+		return nil, nil, err
+	}
+	drop = func() {
+		store.DropDatabases(context.WithoutCancel(ctx))
+		store.Close()
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return store, drop, nil
+}
+
+// scored validates and scores check-ins as the processor would, with
+// clinicians pseudonymized by p when it is set.
+func scored(cs []checkin.CheckIn, p *checkin.Pseudonymizer) ([]checkin.Scored, error) {
+	rows := make([]checkin.Scored, len(cs))
+	for i, ch := range cs {
+		res, err := ch.Validate(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			ch = p.Pseudonymize(ch)
+		}
+		rows[i] = checkin.Scored{Event: checkin.Event{CheckIn: ch, ReceivedAt: ch.SubmittedAt}, Scores: res.Scores}
+	}
+	return rows, nil
 }
 
 // postConcurrently posts cs in batches of 500 from several clients.

@@ -31,12 +31,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&concurrency, "concurrency", 4, "concurrent HTTP clients")
 	fs.IntVar(&samples, "latency-samples", 200, "single check-ins timed one by one for latency")
 	fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "processor batch size")
+	closeWeek := bench.DefaultCloseWeek
+	fs.IntVar(&closeWeek.Clinics, "close-week-clinics", closeWeek.Clinics, "clinics (of 10 teams of 25) in the close-a-week measurement; 0 skips it")
+	fs.IntVar(&closeWeek.Weeks, "close-week-weeks", closeWeek.Weeks, "weeks of history stored before the week closed (at least 3)")
 	clickHouseFlags(fs, &c.ClickHouse)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if n < 1 || concurrency < 1 || samples < 1 {
 		return usageError{Err: fmt.Errorf("--checkins, --concurrency and --latency-samples must be at least 1")}
+	}
+	if closeWeek.Clinics < 0 || closeWeek.Weeks < 3 {
+		return usageError{Err: fmt.Errorf("--close-week-clinics must not be negative and --close-week-weeks must be at least 3")}
 	}
 	var err error
 	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
@@ -60,11 +66,15 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.Join(err, m.Close())
 	}
 	defer m.Close()
-	return bench.Run(ctx, bench.System{
-		Ingest:     client.Client{URL: m.IngestURL()},
-		JetStream:  m.JetStream(),
-		ClickHouse: c.ClickHouse,
-	}, bench.Options{CheckIns: n, Concurrency: concurrency, LatencySamples: samples, BatchSize: c.BatchSize, Tag: tag}, stdout)
+	sys := bench.System{Ingest: client.Client{URL: m.IngestURL()}, JetStream: m.JetStream(), ClickHouse: c.ClickHouse}
+	if err := bench.Run(ctx, sys, bench.Options{CheckIns: n, Concurrency: concurrency, LatencySamples: samples, BatchSize: c.BatchSize, Tag: tag}, stdout); err != nil {
+		return err
+	}
+	if closeWeek.Clinics == 0 {
+		return nil
+	}
+	closeWeek.Tag = tag
+	return bench.CloseWeek(ctx, sys, closeWeek, stdout)
 }
 
 // dropDatabases removes the bench's databases, on a connection of its own

@@ -159,11 +159,11 @@ func TestSimulate(t *testing.T) {
 // and leaves no database behind.
 func TestBench(t *testing.T) {
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"tend", "bench", "--checkins", "2000", "--latency-samples", "20", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), nil, &out, &out)
+	err := run(t.Context(), []string{"tend", "bench", "--checkins", "2000", "--latency-samples", "20", "--close-week-clinics", "3", "--close-week-weeks", "4", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), nil, &out, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"broker baseline", "store baseline", "stored and acked", "p99"} {
+	for _, want := range []string{"broker baseline", "store baseline", "stored and acked", "p99", "one week of 3 clinics published"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out.String())
 		}
