@@ -7,6 +7,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -29,34 +30,42 @@ type System struct {
 	Ingest     client.Client
 	JetStream  jetstream.JetStream
 	ClickHouse clickhouse.Config // the store baseline uses databases named after these, dropped afterwards
+	Tag        string            // unique to the run: in its check-in ids and scratch names
 }
 
 // Options size a run.
 type Options struct {
-	CheckIns       int    // sent through the batch API
-	Concurrency    int    // concurrent HTTP clients
-	LatencySamples int    // single check-ins timed one by one
-	BatchSize      int    // the processor's batch size, also used by the store baseline
-	Tag            string // makes this run's check-in ids unique
+	CheckIns       int // sent through the batch API
+	Concurrency    int // concurrent HTTP clients
+	LatencySamples int // single check-ins timed one by one
+	BatchSize      int // the processor's batch size, also used by the store baseline
+}
+
+// Validate names the options out of range.
+func (o Options) Validate() error {
+	if o.CheckIns < 1 || o.Concurrency < 1 || o.LatencySamples < 1 || o.BatchSize < 1 {
+		return errors.New("--checkins, --concurrency, --latency-samples and --batch-size must be at least 1")
+	}
+	return nil
 }
 
 // workload returns the run's check-ins: opt.CheckIns for the batch API,
 // then opt.LatencySamples for the latency samples, with ids unique to
-// opt.Tag.
-func workload(opt Options) (bulk, singles []checkin.CheckIn) {
+// tag.
+func workload(opt Options, tag string) (bulk, singles []checkin.CheckIn) {
 	cs := simulate.Workforce{Clinics: 20, TeamsPerClinic: 10, MinTeam: 8, MaxTeam: 15, Weeks: 12, PerWeek: 2, Seed: 7}.CheckIns()
 	for len(cs) < opt.CheckIns+opt.LatencySamples {
 		cs = append(cs, cs...)
 	}
 	for i := range cs {
-		cs[i].ID = fmt.Sprintf("bench-%s-%d", opt.Tag, i)
+		cs[i].ID = fmt.Sprintf("bench-%s-%d", tag, i)
 	}
 	return cs[:opt.CheckIns], cs[opt.CheckIns : opt.CheckIns+opt.LatencySamples]
 }
 
 // Run measures sys and prints a table to out.
 func Run(ctx context.Context, sys System, opt Options, out io.Writer) error {
-	bulk, singles := workload(opt)
+	bulk, singles := workload(opt, sys.Tag)
 	fmt.Fprintf(out, "tend bench: %d check-ins, %d HTTP clients, batches of %d\n\n", opt.CheckIns, opt.Concurrency, opt.BatchSize)
 
 	pubRate, err := brokerBaseline(ctx, sys.JetStream, bulk)

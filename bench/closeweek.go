@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,14 @@ import (
 // clinicians answering the weekly Mini-Z every week for Weeks weeks.
 type CloseWeekOptions struct {
 	Clinics, TeamsPerClinic, TeamSize, Weeks int
-	Tag                                      string // names this run's claims bucket
+}
+
+// Validate names the options out of range; Clinics 0 means no measurement.
+func (o CloseWeekOptions) Validate() error {
+	if o.Clinics < 0 || o.Weeks < 3 {
+		return errors.New("--close-week-clinics must not be negative and --close-week-weeks must be at least 3")
+	}
+	return nil
 }
 
 // DefaultCloseWeek is the scale the reporting issue sets: 50,000 clinicians
@@ -43,13 +51,13 @@ func CloseWeek(ctx context.Context, sys System, opt CloseWeekOptions, out io.Wri
 		return err
 	}
 	defer drop()
-	bucket := "TEND_BENCH_CLAIMS_" + opt.Tag
+	bucket := "TEND_BENCH_CLAIMS_" + sys.Tag
 	claims, err := sys.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, Storage: jetstream.FileStorage})
 	if err != nil {
 		return fmt.Errorf("close week: claims bucket: %w", err)
 	}
 	defer sys.JetStream.DeleteKeyValue(context.WithoutCancel(ctx), bucket)
-	p, err := checkin.NewPseudonymizer([]byte(strings.Repeat(opt.Tag+"-close-week-key-", 4)))
+	p, err := checkin.NewPseudonymizer([]byte(strings.Repeat(sys.Tag+"-close-week-key-", 4)))
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
@@ -25,8 +23,9 @@ func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
 	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", clickhouse.DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
 }
 
-func clickHousePassword(getenv func(string) string) (string, error) {
-	return envflag.Secret(getenv, "TEND_CLICKHOUSE_PASSWORD")
+func clickHousePassword(c *clickhouse.Config, getenv func(string) string) (err error) {
+	c.Password, err = envflag.Secret(getenv, "TEND_CLICKHOUSE_PASSWORD")
+	return err
 }
 
 // serveConfig parses the flags of up, ingest and process.
@@ -64,15 +63,14 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return c, err
 	}
-	var err error
-	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
+	if err := clickHousePassword(&c.ClickHouse, getenv); err != nil {
 		return c, err
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if r.Process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}
-	if c.Demo && !flagSet(fs, "settle") {
+	if c.Demo && !envflag.IsSet(fs, "settle") {
 		c.Settle = demoSettle
 	}
 	if r.Process {
@@ -83,23 +81,6 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	return c, nil
 }
 
-// newLogger returns a text logger on w at level.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{Err: fmt.Errorf("--log-level: %w", err)}
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
 // demoSettle is --settle under --demo: the demo's history is published
 // within a minute of being posted, not ten.
 const demoSettle = 30 * time.Second
-
-// flagSet reports whether the flag name was given, on the command line or
-// in its environment variable.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}

@@ -23,21 +23,10 @@ Run 'tend dashboards <subcommand> --help' for its flags.
 
 // runDashboards is `tend dashboards export|provision`.
 func runDashboards(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dashboardsUsage)
-		return usageError{Err: errors.New("dashboards: no subcommand given")}
-	}
-	switch args[0] {
-	case "export":
-		return runDashboardsExport(args[1:], getenv, stdout, stderr)
-	case "provision":
-		return runDashboardsProvision(ctx, args[1:], getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, dashboardsUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, dashboardsUsage)
-	return usageError{Err: fmt.Errorf("dashboards: unknown subcommand %q", args[0])}
+	return subcommand("dashboards", dashboardsUsage, args, stdout, stderr, map[string]func([]string) error{
+		"export":    func(args []string) error { return runDashboardsExport(args, getenv, stdout, stderr) },
+		"provision": func(args []string) error { return runDashboardsProvision(ctx, args, getenv, stdout, stderr) },
+	})
 }
 
 // grafanaClickHouseFlags registers how Grafana reaches ClickHouse: its own

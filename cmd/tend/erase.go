@@ -7,14 +7,11 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/erasure"
 	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/stream"
-	"github.com/tendhq/tend/reporting"
 )
 
 // runErase is `tend erase`: the right to erasure. It deletes one
@@ -38,30 +35,22 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	if clinic == "" || (clinician == "") == (pseudonym == "") {
 		return usageError{Err: errors.New("need --clinic and exactly one of --clinician or --pseudonym")}
 	}
-	var err error
-	if c.ClickHouse.Password, err = clickHousePassword(getenv); err != nil {
-		return err
-	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if pseudonym == "" {
-		key, err := pipeline.ConfiguredKey(c)
-		if err != nil {
-			return err
-		}
-		p, err := checkin.NewPseudonymizer(key)
+		p, err := pipeline.ConfiguredPseudonymizer(c)
 		if err != nil {
 			return err
 		}
 		pseudonym = p.Pseudonym(clinic, clinician)
 	}
-	store, err := clickhouse.Open(c.ClickHouse)
+	store, err := openStore(c.ClickHouse, getenv)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	log, err := newLogger(stderr, c.LogLevel)
+	log, err := envflag.Logger(stderr, c.LogLevel)
 	if err != nil {
 		return err
 	}
@@ -70,25 +59,12 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer conn.NC.Close()
-	js := conn.JS
-	// The stream first: a check-in erased from ClickHouse but still in the
-	// stream could be stored again by a replay.
-	messages, err := stream.EraseClinician(ctx, js, clinic, pseudonym, clinician)
+	r, err := erasure.Clinician(ctx, conn.JS, store, clinic, pseudonym, clinician)
+	audit(ctx, store, getenv, clickhouse.AuditEntry{Action: "erase", Target: clinic + "/" + pseudonym,
+		Detail: fmt.Sprintf("%d check-ins, %d messages, %d claims", r.CheckIns, r.Messages, r.Claims)}, err, log)
 	if err != nil {
 		return err
 	}
-	rows, err := store.EraseClinician(ctx, clinic, pseudonym)
-	if err != nil {
-		return err
-	}
-	claims := 0
-	if kv, err := js.KeyValue(ctx, stream.Claims); err == nil {
-		if claims, err = reporting.EraseClinician(ctx, kv, clinic, pseudonym); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return fmt.Errorf("claims bucket: %w", err)
-	}
-	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse, %d messages from JetStream and their reference from %d periods' alert memory; published figures are unchanged\n", rows, messages, claims)
+	fmt.Fprintf(stdout, "erased %d check-ins from ClickHouse, %d messages from JetStream and their reference from %d periods' alert memory; published figures are unchanged\n", r.CheckIns, r.Messages, r.Claims)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestErase(t *testing.T) {
 	ch := m.Config.ClickHouse
 	err := run(t.Context(), []string{"tend", "erase", "--clinic", "northside", "--clinician", "clinician-4", "--nats-url", m.NATSURL(),
 		"--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase},
-		env(map[string]string{"TEND_PSEUDONYM_KEY": testenv.TestKey}), nil, &out, &out)
+		env(map[string]string{"TEND_PSEUDONYM_KEY": testenv.TestKey, "USER": "ops"}), nil, &out, &out)
 	if err != nil {
 		t.Fatalf("erase: %v\n%s", err, out.String())
 	}
@@ -45,6 +46,14 @@ func TestErase(t *testing.T) {
 		t.Errorf("erase printed %q, want %q", out.String(), want)
 	}
 	pseudonym := testenv.Pseudonymizer(t).Pseudonym("northside", "clinician-4")
+	// The erasure is in the audit trail, as the operator who ran it, with
+	// the pseudonym (never the raw identifier).
+	out.Reset()
+	err = run(t.Context(), []string{"tend", "audit", "--action", "erase", "--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database},
+		env(nil), nil, &out, &out)
+	if err != nil || !strings.Contains(out.String(), "cli:ops") || !strings.Contains(out.String(), "northside/"+pseudonym) || strings.Contains(out.String(), "clinician-4") {
+		t.Errorf("audit trail after erase: %v\n%s", err, out.String())
+	}
 	if n := testenv.Count(t, store, "SELECT count() FROM "+ch.Database+".checkins WHERE clinician = '"+pseudonym+"'"); n != 0 {
 		t.Errorf("%d check-ins of the erased clinician left in ClickHouse", n)
 	}

@@ -56,8 +56,10 @@ Commands:
   token     make a clinic access token for --ingest-tokens
   dashboards  export --dir D: Grafana provisioning files;
             provision: install them through Grafana's HTTP API
-  erase     erase one clinician's check-ins (right to erasure) and recompute
-            their clinic's team metrics
+  erase     erase one clinician's data (right to erasure); published
+            figures stay as they are
+  retention apply  drop data older than its retention window
+  audit     list the audit trail of administrative actions
 
 Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 --data-dir as TEND_DATA_DIR. Run 'tend <command> --help' for its flags.
@@ -65,38 +67,41 @@ Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 
 // run is the whole program, with its environment passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
-		fmt.Fprint(stderr, usage)
-		return usageError{Err: errors.New("no command given")}
+	type command = func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+	serve := func(r pipeline.Role) command {
+		return func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+			return runServe(ctx, r, args, getenv, stdout, stderr)
+		}
 	}
-	cmd, rest := args[1], args[2:]
-	switch cmd {
-	case "up":
-		return runServe(ctx, pipeline.RoleUp, rest, getenv, stdout, stderr)
-	case "ingest":
-		return runServe(ctx, pipeline.RoleIngest, rest, getenv, stdout, stderr)
-	case "process":
-		return runServe(ctx, pipeline.RoleProcess, rest, getenv, stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, rest, getenv, stdout, stderr)
-	case "checkin":
-		return runCheckin(ctx, rest, getenv, stdin, stdout, stderr)
-	case "erase":
-		return runErase(ctx, rest, getenv, stdout, stderr)
-	case "import":
-		return runImport(ctx, rest, getenv, stdout, stderr)
-	case "simulate":
-		return runSimulate(ctx, rest, getenv, stdout, stderr)
-	case "token":
-		return runToken(ctx, rest, getenv, stdout, stderr)
-	case "dashboards":
-		return runDashboards(ctx, rest, getenv, stdout, stderr)
-	case "bench":
-		return runBench(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "--help":
+	checkin := func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+		return runCheckin(ctx, args, getenv, stdin, stdout, stderr)
+	}
+	commands := map[string]command{
+		"up": serve(pipeline.RoleUp), "ingest": serve(pipeline.RoleIngest), "process": serve(pipeline.RoleProcess),
+		"migrate": runMigrate, "checkin": checkin, "import": runImport, "simulate": runSimulate, "bench": runBench,
+		"token": runToken, "dashboards": runDashboards, "erase": runErase, "retention": runRetention, "audit": runAudit,
+	}
+	subs := make(map[string]func([]string) error, len(commands))
+	for name, c := range commands {
+		subs[name] = func(rest []string) error { return c(ctx, rest, getenv, stdout, stderr) }
+	}
+	return subcommand("tend", usage, args[1:], stdout, stderr, subs)
+}
+
+// subcommand runs the subcommand args[0] of command from subs, or prints
+// usage.
+func subcommand(command, usage string, args []string, stdout, stderr io.Writer, subs map[string]func([]string) error) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{Err: fmt.Errorf("%s: no subcommand given", command)}
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usageError{Err: fmt.Errorf("unknown command %q", cmd)}
+	return usageError{Err: fmt.Errorf("%s: unknown subcommand %q", command, args[0])}
 }

@@ -17,11 +17,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
-	var err error
-	if cfg.Password, err = clickHousePassword(getenv); err != nil {
-		return err
-	}
-	store, err := clickhouse.Open(cfg)
+	store, err := openStore(cfg, getenv)
 	if err != nil {
 		return err
 	}

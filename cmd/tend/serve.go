@@ -7,6 +7,7 @@ import (
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/ingest/client"
+	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/simulate"
 )
@@ -18,7 +19,7 @@ func runServe(ctx context.Context, r pipeline.Role, args []string, getenv func(s
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, cfg.LogLevel)
+	log, err := envflag.Logger(stderr, cfg.LogLevel)
 	if err != nil {
 		return err
 	}

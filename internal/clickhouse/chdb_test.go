@@ -306,4 +306,8 @@ func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 	if got := s.MustRows(t, activeAlertsSQL(cfg)); len(got) != 1 || got[0][4] != "firing" {
 		t.Errorf("active alerts = %q", got)
 	}
+	s.MustExec(t, "INSERT INTO "+db+".audit (at, actor, action, target, outcome, detail) SELECT now(), 'cli:ops', 'erase', 'clinic-a', 'ok', ''")
+	if got := s.MustRows(t, bind(auditSQL(cfg), "'erase'", "'erase'", "toDateTime('2020-01-01 00:00:00', 'UTC')", "10")); len(got) != 1 || got[0][2] != "erase" {
+		t.Errorf("audit trail = %q", got)
+	}
 }

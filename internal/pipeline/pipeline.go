@@ -192,6 +192,15 @@ func (m *Main) pseudonymKey() ([]byte, error) {
 	return key, nil
 }
 
+// ConfiguredPseudonymizer is the pseudonymizer of the key c configures.
+func ConfiguredPseudonymizer(c Config) (*checkin.Pseudonymizer, error) {
+	key, err := ConfiguredKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return checkin.NewPseudonymizer(key)
+}
+
 // ConfiguredKey reads the pseudonym key from TEND_PSEUDONYM_KEY or its file.
 // It fails when neither is set, unless c.Demo (then it returns nil, nil).
 func ConfiguredKey(c Config) ([]byte, error) {

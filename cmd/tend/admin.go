@@ -1,0 +1,90 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/envflag"
+)
+
+// audit records an administrative action in the audit trail, as the
+// operator who ran the command; a trail that cannot be written is logged,
+// since the action itself has happened.
+func audit(ctx context.Context, store *clickhouse.Store, getenv func(string) string, e clickhouse.AuditEntry, err error, log *slog.Logger) {
+	e.Actor, e.Outcome = "cli:"+cmp.Or(getenv("USER"), "unknown"), "ok"
+	if err != nil {
+		e.Outcome = err.Error()
+	}
+	if aerr := store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
+		log.Error("audit trail not written", "action", e.Action, "err", aerr)
+	}
+}
+
+// openStore opens the ClickHouse the flags and TEND_CLICKHOUSE_PASSWORD(_FILE) name.
+func openStore(cfg clickhouse.Config, getenv func(string) string) (*clickhouse.Store, error) {
+	if err := clickHousePassword(&cfg, getenv); err != nil {
+		return nil, err
+	}
+	return clickhouse.Open(cfg)
+}
+
+// runRetention is `tend retention apply`: drop what is older than its window.
+func runRetention(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	apply := func(args []string) error {
+		var cfg clickhouse.Config
+		r := clickhouse.DefaultRetention
+		fs := envflag.New("retention apply", "Removes check-ins older than --retain-checkins months and reporting rows older than --retain-reporting months, by whole monthly partitions (tend up and tend process do it daily). Recorded in the audit trail.", stderr)
+		fs.IntVar(&r.CheckInMonths, "retain-checkins", r.CheckInMonths, "months raw check-ins are kept")
+		fs.IntVar(&r.ReportingMonths, "retain-reporting", r.ReportingMonths, "months published figures and alerts are kept")
+		clickHouseFlags(fs, &cfg)
+		if err := envflag.Parse(fs, args, getenv); err != nil {
+			return err
+		}
+		store, err := openStore(cfg, getenv)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		dropped, err := store.ApplyRetention(ctx, r, time.Now())
+		audit(ctx, store, getenv, clickhouse.AuditEntry{Action: "retention", Target: cfg.Database + ", " + cfg.ReportingDatabase,
+			Detail: fmt.Sprintf("%d partitions dropped", len(dropped))}, err, slog.New(slog.NewTextHandler(stderr, nil)))
+		for _, d := range dropped {
+			fmt.Fprintf(stdout, "dropped %s partition %s\n", d.Table, d.Partition)
+		}
+		return err
+	}
+	return subcommand("retention", "Usage: tend retention apply [flags]\n", args, stdout, stderr, map[string]func([]string) error{"apply": apply})
+}
+
+// runAudit is `tend audit`: the audit trail, newest first.
+func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg clickhouse.Config
+	var f clickhouse.AuditFilter
+	var since time.Duration
+	fs := envflag.New("audit", "Lists the audit trail of administrative actions (erase, retention), newest first.", stderr)
+	fs.StringVar(&f.Action, "action", "", "only this action")
+	fs.DurationVar(&since, "since", 0, "only the last `duration` (e.g. 720h); 0: all")
+	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries")
+	clickHouseFlags(fs, &cfg)
+	if err := envflag.Parse(fs, args, getenv); err != nil {
+		return err
+	}
+	if since > 0 {
+		f.Since = time.Now().Add(-since)
+	}
+	store, err := openStore(cfg, getenv)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	entries, err := store.AuditTrail(ctx, f)
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "%s  %-10s %-14s %-24s %s  %s\n", e.At.Format(time.RFC3339), e.Action, e.Actor, e.Target, e.Outcome, e.Detail)
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Retention says how long data is kept, in whole months: what is older is
+// removed by dropping whole monthly partitions (cheap, and portable: 18.16
+// has no TTL).
+type Retention struct {
+	CheckInMonths   int // raw check-ins and their arrivals (default 24)
+	ReportingMonths int // published figures, alerts and counts (default 60)
+}
+
+// DefaultRetention is 24 months of check-ins and 60 of reporting.
+var DefaultRetention = Retention{CheckInMonths: 24, ReportingMonths: 60}
+
+// Dropped is one monthly partition removed by ApplyRetention.
+type Dropped struct {
+	Table     string
+	Partition string // YYYYMM
+}
+
+// ApplyRetention removes what is older than r at now: the monthly
+// partitions of the partitioned tables before each window's first month,
+// and the rows of the small unpartitioned count tables. It returns what it
+// dropped. It is safe to repeat.
+func (s *Store) ApplyRetention(ctx context.Context, r Retention, now time.Time) ([]Dropped, error) {
+	if r.CheckInMonths < 1 || r.ReportingMonths < 1 {
+		return nil, fmt.Errorf("retention: windows must be at least one month, got %d and %d", r.CheckInMonths, r.ReportingMonths)
+	}
+	cutoff := func(months int) time.Time {
+		y, m, _ := now.UTC().Date()
+		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -months, 0)
+	}
+	checkins, reporting := cutoff(r.CheckInMonths), cutoff(r.ReportingMonths)
+	var dropped []Dropped
+	for _, t := range []struct {
+		db, table string
+		before    time.Time
+	}{
+		{s.cfg.Database, "checkins", checkins},
+		{s.cfg.Database, "arrivals", checkins},
+		{s.cfg.ReportingDatabase, "team_periods", reporting},
+		{s.cfg.ReportingDatabase, "alerts", reporting},
+	} {
+		ds, err := s.dropPartitionsBefore(ctx, t.db, t.table, t.before)
+		dropped = append(dropped, ds...)
+		if err != nil {
+			return dropped, err
+		}
+	}
+	for _, table := range []string{"open_periods", "late_checkins"} {
+		if err := s.conn.Exec(ctx, "ALTER TABLE "+s.cfg.ReportingDatabase+"."+table+" DELETE WHERE period_start < ?", reporting); err != nil {
+			return dropped, fmt.Errorf("retention: %s: %w", table, err)
+		}
+	}
+	return dropped, nil
+}
+
+// dropPartitionsBefore drops the monthly (YYYYMM) partitions of db.table
+// before the month of before.
+func (s *Store) dropPartitionsBefore(ctx context.Context, db, table string, before time.Time) ([]Dropped, error) {
+	limit := before.Year()*100 + int(before.Month())
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active", db, table)
+	if err != nil {
+		return nil, fmt.Errorf("retention: list partitions of %s.%s: %w", db, table, err)
+	}
+	var old []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("retention: %w", err)
+		}
+		if n, err := strconv.Atoi(p); err == nil && n < limit {
+			old = append(old, p)
+		}
+	}
+	rows.Close()
+	var dropped []Dropped
+	for _, p := range old {
+		if err := s.conn.Exec(ctx, "ALTER TABLE "+db+"."+table+" DROP PARTITION "+p); err != nil {
+			return dropped, fmt.Errorf("retention: drop %s.%s partition %s: %w", db, table, p, err)
+		}
+		dropped = append(dropped, Dropped{Table: db + "." + table, Partition: p})
+	}
+	return dropped, nil
+}
