@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,8 @@ The first row names the columns: clinic, team, clinician, submitted_at (RFC 3339
 "2006-01-02 15:04:05" UTC), instrument, and the answers either as one column "answers"
 (numbers separated by spaces or semicolons) or as item1, item2, … in item order.
 Optional: id, sessions, trauma_sessions, hours_worked, sleep_hours. A row without an id
-gets one derived from its content, so importing the same file twice counts once.`, stderr)
+gets one derived from its content with TEND_IMPORT_KEY (or TEND_TOKEN) as the key,
+so importing the same file twice counts once.`, stderr)
 	var client ingestClient
 	client.flags(fs)
 	batch := fs.Int("batch", 1000, "check-ins per request")
@@ -40,7 +42,11 @@ gets one derived from its content, so importing the same file twice counts once.
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	rows, err := importcsv.Read(f)
+	key, err := envflag.Secret(getenv, "TEND_IMPORT_KEY")
+	if err != nil {
+		return err
+	}
+	rows, err := importcsv.Read(f, []byte(cmp.Or(key, client.Token)))
 	if err != nil {
 		return fmt.Errorf("import %s: %w", fs.Arg(0), err)
 	}

@@ -191,7 +191,7 @@ func TestImport(t *testing.T) {
 	}
 	for range 2 {
 		var out bytes.Buffer
-		err := run(t.Context(), []string{"tend", "import", "--url", m.IngestURL(), path}, env(nil), nil, &out, &out)
+		err := run(t.Context(), []string{"tend", "import", "--url", m.IngestURL(), path}, env(map[string]string{"TEND_IMPORT_KEY": "import-key-of-the-test"}), nil, &out, &out)
 		if err == nil || !strings.Contains(err.Error(), "2 rows rejected") {
 			t.Fatalf("import: %v\n%s", err, out.String())
 		}

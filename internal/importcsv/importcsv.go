@@ -7,11 +7,14 @@
 // as one column "answers" (numbers separated by spaces or semicolons) or as
 // item1, item2, … in item order. Optional: id, sessions, trauma_sessions,
 // hours_worked, sleep_hours. A row without an id gets one derived from its
-// content, so importing the same file twice counts once.
+// content with a secret key (HMAC-SHA256), so importing the same file twice
+// counts once, and nobody without the key can test a guessed clinician
+// identifier against the id (a plain hash of the row could be).
 package importcsv
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -97,8 +100,9 @@ var itemColumn = regexp.MustCompile(`^item(\d+)$`)
 
 // Read reads every row; a row that cannot become a check-in carries its
 // error, so the import goes on with the others. Only an unreadable header is
-// an error of the whole file.
-func Read(r io.Reader) ([]Row, error) {
+// an error of the whole file. key derives the ids of rows without one; with
+// no key such rows are refused.
+func Read(r io.Reader, key []byte) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -134,12 +138,12 @@ func Read(r io.Reader) ([]Row, error) {
 			rows = append(rows, Row{Line: line, Err: err})
 			continue
 		}
-		c, err := checkInFromCSV(rec, col, items)
+		c, err := checkInFromCSV(rec, col, items, key)
 		rows = append(rows, Row{Line: line, CheckIn: c, Err: err})
 	}
 }
 
-func checkInFromCSV(rec []string, col map[string]int, items map[int]int) (checkin.CheckIn, error) {
+func checkInFromCSV(rec []string, col map[string]int, items map[int]int, key []byte) (checkin.CheckIn, error) {
 	get := func(name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -199,8 +203,12 @@ func checkInFromCSV(rec []string, col map[string]int, items map[int]int) (checki
 		c.Context = &x
 	}
 	if c.ID == "" {
-		sum := sha256.Sum256([]byte(strings.Join(rec, "\x1f")))
-		c.ID = "import-" + hex.EncodeToString(sum[:12])
+		if len(key) == 0 {
+			return c, errors.New("id: missing, and no key to derive one (set TEND_IMPORT_KEY or TEND_TOKEN)")
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(strings.Join(rec, "\x1f")))
+		c.ID = "import-" + hex.EncodeToString(mac.Sum(nil)[:16])
 	}
 	return c, nil
 }
