@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"reflect"
 	"time"
 
@@ -189,7 +190,13 @@ var _ API = GrafanaClient{}
 // authenticates with a service-account token. Its requests carry
 // X-Disable-Provenance, so that what tend provisions stays editable in
 // Grafana's UI; 429 and 5xx answers are retried.
+//
+// It refuses to run with GF_LOG set: gapi then logs every request body,
+// and the datasource's carries the ClickHouse password.
 func NewGrafanaClient(baseURL, token string) (GrafanaClient, error) {
+	if os.Getenv("GF_LOG") != "" {
+		return GrafanaClient{}, errors.New("GF_LOG is set: the Grafana client would log request bodies, which carry the datasource password; unset it")
+	}
 	c, err := gapi.New(baseURL, gapi.Config{
 		APIKey:       token,
 		HTTPHeaders:  map[string]string{"X-Disable-Provenance": "true"},

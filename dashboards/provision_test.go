@@ -140,3 +140,12 @@ func TestFakeGrafanaIsStrict(t *testing.T) {
 		t.Errorf("provision with a wrong token: %v, want a 401", err)
 	}
 }
+
+// TestGrafanaClientRefusesBodyLogging: with GF_LOG set, gapi would log the
+// datasource's password in request bodies; the client is not made.
+func TestGrafanaClientRefusesBodyLogging(t *testing.T) {
+	t.Setenv("GF_LOG", "1")
+	if _, err := NewGrafanaClient("http://127.0.0.1:3000", "token"); err == nil || !strings.Contains(err.Error(), "GF_LOG") {
+		t.Fatalf("NewGrafanaClient with GF_LOG set: %v", err)
+	}
+}
