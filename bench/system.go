@@ -12,6 +12,7 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/pipeline"
+	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
 )
 
@@ -47,5 +48,14 @@ func Start(ctx context.Context, ch clickhouse.Config, batchSize int) (sys System
 		stop()
 		return sys, nil, err
 	}
-	return System{Ingest: client.Client{URL: m.IngestURL()}, JetStream: m.JetStream(), ClickHouse: ch, Tag: tag}, stop, nil
+	// The measurements make streams and buckets of their own: as the
+	// administrator of the embedded server.
+	admin, err := stream.Connect(ctx, m.NATSURL(), "tend-bench", stream.Credentials{NkeyFile: m.NATSSeed(stream.RoleAdmin)}, m.Log)
+	if err != nil {
+		stop()
+		return sys, nil, err
+	}
+	closeTend := stop
+	stop = func() { admin.NC.Close(); closeTend() }
+	return System{Ingest: client.Client{URL: m.IngestURL()}, JetStream: admin.JS, ClickHouse: ch, Tag: tag}, stop, nil
 }

@@ -41,7 +41,7 @@ func runRetention(ctx context.Context, args []string, getenv func(string) string
 		fs := envflag.New("retention apply", "Removes check-ins older than --retain-checkins months and reporting rows older than --retain-reporting months, by whole monthly partitions (tend up and tend process do it daily). Recorded in the audit trail.", stderr)
 		fs.IntVar(&r.CheckInMonths, "retain-checkins", r.CheckInMonths, "months raw check-ins are kept")
 		fs.IntVar(&r.ReportingMonths, "retain-reporting", r.ReportingMonths, "months published figures and alerts are kept")
-		clickHouseFlags(fs, &cfg)
+		clickhouse.ClientFlags(fs, &cfg)
 		if err := envflag.Parse(fs, args, getenv); err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&f.Action, "action", "", "only this action")
 	fs.DurationVar(&since, "since", 0, "only the last `duration` (e.g. 720h); 0: all")
 	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries")
-	clickHouseFlags(fs, &cfg)
+	clickhouse.ClientFlags(fs, &cfg)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}

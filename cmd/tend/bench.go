@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&opt.BatchSize, "batch-size", opt.BatchSize, "processor batch size")
 	fs.IntVar(&closeWeek.Clinics, "close-week-clinics", closeWeek.Clinics, "clinics (of 10 teams of 25) in the close-a-week measurement; 0 skips it")
 	fs.IntVar(&closeWeek.Weeks, "close-week-weeks", closeWeek.Weeks, "weeks of history stored before the week closed (at least 3)")
-	clickHouseFlags(fs, &ch)
+	clickhouse.ClientFlags(fs, &ch)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"time"
 
@@ -10,19 +9,13 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/pipeline"
+	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
 )
 
-// clickHouseFlags registers the ClickHouse connection flags; the password is
-// read from TEND_CLICKHOUSE_PASSWORD or the file in TEND_CLICKHOUSE_PASSWORD_FILE.
-func clickHouseFlags(fs *flag.FlagSet, c *clickhouse.Config) {
-	fs.StringVar(&c.Addr, "clickhouse-addr", clickhouse.DefaultAddr, "ClickHouse native protocol address `host:port`")
-	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user")
-	fs.StringVar(&c.Database, "clickhouse-database", clickhouse.DefaultDatabase, "private database for pseudonymized check-ins")
-	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", clickhouse.DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
-}
-
+// clickHousePassword reads the password of the ClickHouse user from
+// TEND_CLICKHOUSE_PASSWORD or the file in TEND_CLICKHOUSE_PASSWORD_FILE.
 func clickHousePassword(c *clickhouse.Config, getenv func(string) string) (err error) {
 	c.Password, err = envflag.Secret(getenv, "TEND_CLICKHOUSE_PASSWORD")
 	return err
@@ -39,7 +32,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s; --settle defaults to 30s so the history is published within a minute")
 	}
 	if r.NATSClient {
-		fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
+		stream.ClientFlags(fs, &c.NATSURL, &c.NATSCredentials)
 		fs.IntVar(&c.StreamReplicas, "stream-replicas", 1, "copies of each stream on a NATS cluster (3 for production)")
 	}
 	if r.Ingest {
@@ -59,7 +52,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	}
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
-	clickHouseFlags(fs, &c.ClickHouse)
+	clickhouse.ClientFlags(fs, &c.ClickHouse)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return c, err
 	}

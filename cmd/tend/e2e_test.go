@@ -154,7 +154,7 @@ func waitStored(t *testing.T, m *pipeline.Main, store *clickhouse.Store, want ui
 	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("%d check-ins in ClickHouse", want), func() bool {
 		return testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL") >= want
 	})
-	cons, err := m.JetStream().Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
+	cons, err := testenv.ConnectAs(t, m.NATSURL(), m.NATSSeed(stream.RoleAdmin)).Consumer(t.Context(), stream.Checkins, stream.ProcessorDurable)
 	if err != nil {
 		t.Fatal(err)
 	}

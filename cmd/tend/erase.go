@@ -25,10 +25,10 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&clinic, "clinic", "", "the clinician's clinic (required)")
 	fs.StringVar(&clinician, "clinician", "", "the clinician's identifier as they submit it")
 	fs.StringVar(&pseudonym, "pseudonym", "", "the clinician's pseudonym, instead of --clinician")
-	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated")
+	stream.ClientFlags(fs, &c.NATSURL, &c.NATSCredentials)
 	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
-	clickHouseFlags(fs, &c.ClickHouse)
+	clickhouse.ClientFlags(fs, &c.ClickHouse)
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	conn, err := stream.Connect(ctx, c.NATSURL, "tend-erase", log)
+	conn, err := stream.Connect(ctx, c.NATSURL, "tend-erase", c.NATSCredentials, log)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func TestErase(t *testing.T) {
 
 	var out bytes.Buffer
 	ch := m.Config.ClickHouse
-	err := run(t.Context(), []string{"tend", "erase", "--clinic", "northside", "--clinician", "clinician-4", "--nats-url", m.NATSURL(),
+	err := run(t.Context(), []string{"tend", "erase", "--clinic", "northside", "--clinician", "clinician-4", "--nats-url", m.NATSURL(), "--nats-nkey-file", m.NATSSeed(stream.RoleAdmin),
 		"--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase},
 		env(map[string]string{"TEND_PSEUDONYM_KEY": testenv.TestKey, "USER": "ops"}), nil, &out, &out)
 	if err != nil {
@@ -57,7 +57,7 @@ func TestErase(t *testing.T) {
 	if n := testenv.Count(t, store, "SELECT count() FROM "+ch.Database+".checkins WHERE clinician = '"+pseudonym+"'"); n != 0 {
 		t.Errorf("%d check-ins of the erased clinician left in ClickHouse", n)
 	}
-	str, err := m.JetStream().Stream(t.Context(), stream.Checkins)
+	str, err := testenv.ConnectAs(t, m.NATSURL(), m.NATSSeed(stream.RoleAdmin)).Stream(t.Context(), stream.Checkins)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestRawIdentifierNeverStored(t *testing.T) {
 	waitStored(t, m, store, uint64(len(cs)))
 
 	// Every message in the stream.
-	cons, err := m.JetStream().OrderedConsumer(t.Context(), stream.Checkins, jetstream.OrderedConsumerConfig{})
+	cons, err := testenv.ConnectAs(t, m.NATSURL(), m.NATSSeed(stream.RoleAdmin)).OrderedConsumer(t.Context(), stream.Checkins, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ package clickhouse
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -118,4 +119,13 @@ func (s *Store) WaitReady(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// ClientFlags registers the ClickHouse connection flags of a command. The
+// password is not a flag: commands read it from the environment or a file.
+func ClientFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Addr, "clickhouse-addr", DefaultAddr, "ClickHouse native protocol address `host:port`")
+	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user (password: TEND_CLICKHOUSE_PASSWORD or TEND_CLICKHOUSE_PASSWORD_FILE)")
+	fs.StringVar(&c.Database, "clickhouse-database", DefaultDatabase, "private database for pseudonymized check-ins")
+	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
 }

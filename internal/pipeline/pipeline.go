@@ -113,23 +113,36 @@ func (m *Main) openStore(ctx context.Context) error {
 // openNATS starts the embedded server (up) or connects to an external one,
 // and makes sure tend's streams exist.
 func (m *Main) openNATS(ctx context.Context) error {
-	url := m.Config.NATSURL
+	url, creds := m.Config.NATSURL, m.Config.NATSCredentials
 	if m.Role.EmbedNATS {
-		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log})
+		// The embedded server lets in tend's users only, each with its
+		// role's permissions; their seeds live next to its data.
+		users, err := stream.LoadOrCreateUsers(m.natsUsersDir())
+		if err != nil {
+			return err
+		}
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log, Users: users})
 		if err != nil {
 			return err
 		}
 		m.nats = ns
-		url = ns.ClientURL()
-		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"))
+		url, creds = ns.ClientURL(), stream.Credentials{NkeyFile: stream.SeedFile(m.natsUsersDir(), stream.RoleUp)}
+		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"), "users", m.natsUsersDir())
 	}
-	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.Name, m.Log)
+	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.Name, creds, m.Log)
 	if err != nil {
 		return err
 	}
 	m.conn, m.js = conn, conn.JS
 	return stream.Ensure(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
 }
+
+// natsUsersDir holds the embedded server's user seeds (one per role).
+func (m *Main) natsUsersDir() string { return filepath.Join(m.Config.DataDir, "nats") }
+
+// NATSSeed is the seed file of role on the embedded server: for the
+// operator's nats CLI (--nkey) and tools such as tend erase (admin).
+func (m *Main) NATSSeed(role stream.Role) string { return stream.SeedFile(m.natsUsersDir(), role) }
 
 func (m *Main) startIngest() error {
 	key, err := m.pseudonymKey()
@@ -305,9 +318,6 @@ func (m *Main) MetricsURL() string { return "http://" + m.metricsAddr + "/metric
 // NATSURL is the URL of the NATS server m uses.
 func (m *Main) NATSURL() string { return m.conn.NC.ConnectedUrl() }
 
-// JetStream is the JetStream context m uses.
-func (m *Main) JetStream() jetstream.JetStream { return m.js }
-
 // Close drains in order: no new requests (in-flight ones finish), the
 // processor stores and acks the batch in hand, NATS drains, the embedded
 // server stops. It is safe on a partly started Main.
@@ -348,7 +358,7 @@ func (m *Main) WhereToLook(w io.Writer) {
 		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
 	}
 	if m.nats != nil {
-		fmt.Fprintf(&b, "  NATS:       %s   (stream %s; nats --server %s stream info %s)\n", m.NATSURL(), stream.Checkins, m.NATSURL(), stream.Checkins)
+		fmt.Fprintf(&b, "  NATS:       %s   (users' nkey seeds in %s; nats --server %s --nkey %s stream info %s)\n", m.NATSURL(), m.natsUsersDir(), m.NATSURL(), m.NATSSeed(stream.RoleAdmin), stream.Checkins)
 	}
 	fmt.Fprintf(&b, "  metrics:    %s\n", m.MetricsURL())
 	cfg := m.store.Config()
@@ -356,7 +366,7 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "  check-ins:  clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
 	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, instrument, period_start, score, suppressed, respondents, round(mean, 1), share_high FROM %s.team_periods WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, period_start, score\"\n", port, cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "              (periods are published once, %s after they close; the open period shows only respondents so far: %s.open_periods)\n", m.Config.PublishAfter, cfg.ReportingDatabase)
-	fmt.Fprintf(&b, "  alerts:     nats --server %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "  alerts:     nats --server %s --nkey %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), m.NATSSeed(stream.RoleAlerts), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
 	fmt.Fprint(w, b.String())
 }
@@ -386,6 +396,8 @@ type Config struct {
 	DataDir    string
 	NATSListen string
 	NATSURL    string
+	// NATSCredentials authenticate to an external NATS (tend ingest, process).
+	NATSCredentials stream.Credentials
 	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
 	StreamReplicas int
 	HTTPAddr       string

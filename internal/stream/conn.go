@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,11 +18,42 @@ type Conn struct {
 	JS jetstream.JetStream
 }
 
-// Connect connects to url as name, reconnecting for as long as the process
-// runs (an outage of the broker is waited out, and logged), and waits up to
-// a bound for JetStream to answer.
-func Connect(ctx context.Context, url, name string, log *slog.Logger) (*Conn, error) {
-	nc, err := nats.Connect(url,
+// Credentials are how a tend process proves who it is to NATS, the NATS
+// way: an nkey seed file, or a JWT credentials file (decentralised
+// accounts), and a CA to verify the server's TLS certificate.
+type Credentials struct {
+	NkeyFile  string // a user's nkey seed (SU…), e.g. data/nats/ingest.nk
+	CredsFile string // a .creds file: user JWT and seed
+	CAFile    string // PEM CA of the servers' certificates (tls://…)
+}
+
+func (c Credentials) options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if c.NkeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(c.NkeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats nkey %s: %w", c.NkeyFile, err)
+		}
+		opts = append(opts, o)
+	}
+	if c.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.CAFile))
+	}
+	return opts, nil
+}
+
+// Connect connects to url as name with creds, reconnecting for as long as
+// the process runs (an outage of the broker is waited out, and logged), and
+// waits up to a bound for JetStream to answer.
+func Connect(ctx context.Context, url, name string, creds Credentials, log *slog.Logger) (*Conn, error) {
+	auth, err := creds.options()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, append(auth,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
@@ -31,7 +63,10 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*Conn, er
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
-	)
+		// Asynchronous errors — a permission refused, a slow consumer — are
+		// the operator's to see, in tend's log.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { log.Warn("nats", "err", err) }),
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
 	}
@@ -78,4 +113,14 @@ func (c *Conn) Drain() error {
 		c.NC.Close()
 	}
 	return nil
+}
+
+// ClientFlags registers the flags of a process that connects to an external
+// NATS: its URLs and its credentials (files, never secrets on the command
+// line).
+func ClientFlags(fs *flag.FlagSet, url *string, c *Credentials) {
+	fs.StringVar(url, "nats-url", "nats://127.0.0.1:4222", "NATS server `URL`s, comma-separated (tls:// with --nats-ca)")
+	fs.StringVar(&c.NkeyFile, "nats-nkey-file", "", "`file` holding this process's NATS user nkey seed (tend up writes them under --data-dir/nats)")
+	fs.StringVar(&c.CredsFile, "nats-creds", "", "NATS credentials `file` (user JWT and seed), instead of an nkey")
+	fs.StringVar(&c.CAFile, "nats-ca", "", "PEM `file` of the CA that signed the NATS servers' certificates")
 }

@@ -20,6 +20,9 @@ type ServerConfig struct {
 	Listen string
 	// Log receives the server's warnings and errors (default: discarded).
 	Log *slog.Logger
+	// Users, when set, are the only ones the server lets in, each with its
+	// role's permissions. Without them it is open: for tests only.
+	Users Users
 }
 
 // RunServer starts an embedded NATS server with JetStream and waits until it
@@ -45,6 +48,11 @@ func RunServer(cfg ServerConfig) (*server.Server, error) {
 		NoSigs:     true,
 		// Check-in events are small; 1 MiB leaves room for batch tooling.
 		MaxPayload: 1 << 20,
+	}
+	if cfg.Users != nil {
+		if opts.Nkeys, err = cfg.Users.serverUsers(); err != nil {
+			return nil, fmt.Errorf("nats users: %w", err)
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -48,9 +48,9 @@ func StartNATS(t testing.TB) *NATS {
 }
 
 // Connect opens a NATS connection closed at cleanup.
-func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+func Connect(t testing.TB, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(url, append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("connect nats: %v", err)
 	}
@@ -184,4 +184,16 @@ func Count(t testing.TB, store *clickhouse.Store, query string) uint64 {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// ConnectAs connects as the user whose nkey seed is in seedFile (the users
+// of a tend up: pipeline.Main.NATSSeed).
+func ConnectAs(t testing.TB, url, seedFile string) jetstream.JetStream {
+	t.Helper()
+	o, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, js := Connect(t, url, o)
+	return js
 }
