@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
@@ -149,4 +151,35 @@ func (u Users) serverUsers() ([]*server.NkeyUser, error) {
 		out = append(out, &server.NkeyUser{Nkey: pub, Permissions: perms})
 	}
 	return out, nil
+}
+
+// UsersConfig renders the users of a NATS server configuration file — the
+// same roles and permissions `tend up` gives its embedded server — with each
+// role's public nkey read from the environment variable TEND_NATS_<ROLE>_NKEY
+// (NATS resolves $VARIABLES in its configuration). deploy/nats/users.conf is
+// this text; a test keeps them equal.
+func UsersConfig() (string, error) {
+	var b strings.Builder
+	b.WriteString("# Generated from tend's internal/stream.Permissions (TestDeployUsersConfig keeps it so).\n")
+	b.WriteString("# Each role's public nkey comes from the environment: TEND_NATS_<ROLE>_NKEY.\n")
+	b.WriteString("authorization {\n  users = [\n")
+	for _, role := range Roles {
+		p, err := Permissions(role)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "    # %s\n    {\n      nkey: $TEND_NATS_%s_NKEY\n      permissions: {\n", role, strings.ToUpper(string(role)))
+		fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish.Allow))
+		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n      }\n    }\n", quoteList(p.Subscribe.Allow))
+	}
+	b.WriteString("  ]\n}\n")
+	return b.String(), nil
+}
+
+func quoteList(subjects []string) string {
+	q := make([]string, len(subjects))
+	for i, s := range subjects {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
