@@ -33,7 +33,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 	}
 	if r.NATSClient {
 		stream.ClientFlags(fs, &c.NATSURL, &c.NATSCredentials)
-		fs.IntVar(&c.StreamReplicas, "stream-replicas", 1, "copies of each stream on a NATS cluster (3 for production)")
+		fs.IntVar(&c.Streams.Replicas, "stream-replicas", 1, "copies of each stream on a NATS cluster (3 for production)")
 	}
 	if r.Ingest {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
@@ -50,6 +50,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.DurationVar(&c.Settle, "settle", reporting.DefaultSettle, "a closed period is published once no check-in of it was stored for this long")
 		fs.StringVar(&c.Periods, "periods", "", "period length per instrument, e.g. \"miniz=month\" (default: proqol5, cbi, scssf monthly; miniz weekly)")
 	}
+	fs.DurationVar(&c.Streams.DeadLetterMaxAge, "retain-deadletters", stream.DefaultDeadLetterMaxAge, "how long dead letters (which may hold a raw identifier) are kept")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "`host:port` serving Prometheus /metrics")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	clickhouse.ClientFlags(fs, &c.ClickHouse)

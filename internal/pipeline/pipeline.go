@@ -134,7 +134,7 @@ func (m *Main) openNATS(ctx context.Context) error {
 		return err
 	}
 	m.conn, m.js = conn, conn.JS
-	return stream.Ensure(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
+	return stream.Ensure(ctx, m.js, m.Config.Streams)
 }
 
 // natsUsersDir holds the embedded server's user seeds (one per role).
@@ -264,7 +264,7 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	claims, err := stream.EnsureClaims(ctx, m.js, stream.Config{Replicas: m.Config.StreamReplicas})
+	claims, err := stream.EnsureClaims(ctx, m.js, m.Config.Streams)
 	if err != nil {
 		return err
 	}
@@ -398,11 +398,12 @@ type Config struct {
 	NATSURL    string
 	// NATSCredentials authenticate to an external NATS (tend ingest, process).
 	NATSCredentials stream.Credentials
-	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
-	StreamReplicas int
-	HTTPAddr       string
-	MetricsAddr    string
-	LogLevel       string
+	// Streams sizes tend's streams: replicas on a cluster, how long dead
+	// letters are kept.
+	Streams     stream.Config
+	HTTPAddr    string
+	MetricsAddr string
+	LogLevel    string
 
 	ClickHouse clickhouse.Config
 

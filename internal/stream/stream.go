@@ -57,13 +57,23 @@ type Config struct {
 	// MaxAge bounds how long check-ins stay in the stream for replay; they
 	// live on in ClickHouse.
 	MaxAge time.Duration
+	// DeadLetterMaxAge is how long dead letters are kept (default 30 days):
+	// they may hold a raw identifier a producer published around ingest.
+	DeadLetterMaxAge time.Duration
 }
+
+// DefaultDeadLetterMaxAge is how long dead letters are kept by default.
+const DefaultDeadLetterMaxAge = 30 * 24 * time.Hour
 
 func (c Config) streams() []jetstream.StreamConfig {
 	replicas := max(c.Replicas, 1)
 	maxAge := c.MaxAge
 	if maxAge == 0 {
 		maxAge = 30 * 24 * time.Hour
+	}
+	dlAge := c.DeadLetterMaxAge
+	if dlAge == 0 {
+		dlAge = DefaultDeadLetterMaxAge
 	}
 	return []jetstream.StreamConfig{
 		{
@@ -81,7 +91,7 @@ func (c Config) streams() []jetstream.StreamConfig {
 			Subjects:    []string{DeadLetterSubjects},
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
-			MaxAge:      maxAge,
+			MaxAge:      dlAge,
 		},
 		{
 			Name:        Alerts,
