@@ -4,6 +4,13 @@ GO    ?= go
 BIN   := bin/tend
 export TEND_CH_DIR ?= $(CURDIR)/.clickhouse
 
+# `make run` connects as tend's writer (user tend: databases tend and tend_reporting
+# only) with the password scripts/clickhouse generated; Grafana's user is grafana.
+run: export TEND_CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(TEND_CH_TCP_PORT),9000)
+run: export TEND_CLICKHOUSE_USER ?= tend
+run: export TEND_CLICKHOUSE_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/tend
+run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/grafana
+
 .PHONY: run test build clickhouse-up clickhouse-down chdb-install vet fuzz bench clean
 
 ## run: ClickHouse up, build, `tend up --demo` (demo check-ins flow; Ctrl-C stops)
@@ -11,6 +18,8 @@ run: clickhouse-up build
 	./$(BIN) up --demo
 
 ## test: ClickHouse up, chDB installed, go vet, every test (end-to-end ones on real NATS and ClickHouse), short fuzz runs
+##   tests connect as ClickHouse's admin user (default; password in $(TEND_CH_DIR)/secrets/default, or
+##   TEND_TEST_CLICKHOUSE_PASSWORD_FILE) on TEND_TEST_CLICKHOUSE_ADDR, else 127.0.0.1:$$TEND_CH_TCP_PORT (9000)
 test: clickhouse-up chdb-install vet
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz

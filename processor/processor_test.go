@@ -133,8 +133,7 @@ func TestCrashBeforeAck(t *testing.T) {
 func TestClickHouseOutage(t *testing.T) {
 	n := testenv.StartNATS(t)
 	server := testenv.StartClickHouseServer(t)
-	cfg := testenv.ClickHouseConfig(t)
-	cfg.Addr = server.Addr
+	cfg := server.Use(testenv.ClickHouseConfig(t))
 	store := testenv.OpenStore(t, cfg)
 
 	p := New(n.JS, store, WithBatch(200, 50*time.Millisecond), WithAckWait(5*time.Second), WithLogger(quiet))

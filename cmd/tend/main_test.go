@@ -38,9 +38,24 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// env is the environment a test gives run: vars, plus the password of the
+// test ClickHouse server's admin user (TEND_CLICKHOUSE_PASSWORD_FILE) unless
+// vars sets one, as `make run` does for its own user.
 func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "TEND_CLICKHOUSE_PASSWORD_FILE" && vars["TEND_CLICKHOUSE_PASSWORD"] == "" {
+			if f := testenv.ClickHousePasswordFile(); fileExists(f) {
+				return f
+			}
+		}
+		return ""
+	}
 }
+
+func fileExists(name string) bool { _, err := os.Stat(name); return err == nil }
 
 func TestHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer

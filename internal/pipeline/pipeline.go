@@ -363,8 +363,12 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "  metrics:    %s\n", m.MetricsURL())
 	cfg := m.store.Config()
 	_, port, _ := net.SplitHostPort(cfg.Addr)
-	fmt.Fprintf(&b, "  check-ins:  clickhouse-client --port %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", port, cfg.Database)
-	fmt.Fprintf(&b, "  trends:     clickhouse-client --port %s -q \"SELECT clinic, team, instrument, period_start, score, suppressed, respondents, round(mean, 1), share_high FROM %s.team_periods WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, period_start, score\"\n", port, cfg.ReportingDatabase)
+	// scripts/clickhouse client passes the user's password from the file
+	// scripts/clickhouse up generated; every ClickHouse user has one.
+	client := fmt.Sprintf("scripts/clickhouse client --user %s --port %s", cfg.User, port)
+	fmt.Fprintf(&b, "  check-ins:  %s -q \"SELECT clinic, team, instrument, count() FROM %s.checkins FINAL GROUP BY clinic, team, instrument ORDER BY clinic, team\"\n", client, cfg.Database)
+	fmt.Fprintf(&b, "  trends:     %s -q \"SELECT clinic, team, instrument, period_start, score, suppressed, respondents, round(mean, 1), share_high FROM %s.team_periods WHERE score IN ('burnout', 'burnout_level') ORDER BY clinic, team, period_start, score\"\n", client, cfg.ReportingDatabase)
+	fmt.Fprintf(&b, "              (it reads the password from .clickhouse/secrets/%s, or $TEND_CH_DIR/secrets; another server: clickhouse-client --user %s --password \"$(cat FILE)\")\n", cfg.User, cfg.User)
 	fmt.Fprintf(&b, "              (periods are published once, %s after they close; the open period shows only respondents so far: %s.open_periods)\n", m.Config.PublishAfter, cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "  alerts:     nats --server %s --nkey %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), m.NATSSeed(stream.RoleAlerts), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")

@@ -7,13 +7,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/tendhq/tend/internal/clickhouse"
 )
 
 // ClickHouseServer is a ClickHouse server of one test's own, run by
 // scripts/clickhouse on free ports, for tests that stop and restart it.
 type ClickHouseServer struct {
 	Addr string
-	env  []string
+	// Password is the password of its admin user (default), which
+	// scripts/clickhouse generates at the first start.
+	Password string
+	dir      string
+	env      []string
 }
 
 // StartClickHouseServer starts a dedicated ClickHouse server; cleanup stops it.
@@ -23,6 +29,7 @@ func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 	tcp, http := freePort(t), freePort(t)
 	s := &ClickHouseServer{
 		Addr: fmt.Sprintf("127.0.0.1:%d", tcp),
+		dir:  filepath.Join(dir, "clickhouse"),
 		env: append(os.Environ(),
 			"TEND_CH_DIR="+filepath.Join(dir, "clickhouse"),
 			fmt.Sprintf("TEND_CH_TCP_PORT=%d", tcp),
@@ -31,7 +38,14 @@ func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 	}
 	s.Start(t)
 	t.Cleanup(func() { s.Stop(t) })
+	s.Password = readSecret(t, filepath.Join(s.dir, "secrets", "default"))
 	return s
+}
+
+// Use points cfg at this server, as its admin user.
+func (s *ClickHouseServer) Use(cfg clickhouse.Config) clickhouse.Config {
+	cfg.Addr, cfg.User, cfg.Password = s.Addr, "default", s.Password
+	return cfg
 }
 
 // Start starts the server (again) and waits until it answers.

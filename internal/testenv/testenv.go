@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,12 +78,74 @@ func (n *NATS) StreamMessages(t testing.TB, name string) uint64 {
 }
 
 // ClickHouseAddr is the server tests use: $TEND_TEST_CLICKHOUSE_ADDR, or the
-// one scripts/clickhouse starts by default.
+// one scripts/clickhouse starts (127.0.0.1 on $TEND_CH_TCP_PORT, by default
+// 9000).
 func ClickHouseAddr() string {
 	if a := os.Getenv("TEND_TEST_CLICKHOUSE_ADDR"); a != "" {
 		return a
 	}
+	if p := os.Getenv("TEND_CH_TCP_PORT"); p != "" {
+		return "127.0.0.1:" + p
+	}
 	return clickhouse.DefaultAddr
+}
+
+// ClickHouseHTTPPort is the HTTP port of the test server:
+// $TEND_CH_HTTP_PORT, by default 8123 (as scripts/clickhouse).
+func ClickHouseHTTPPort() string {
+	if p := os.Getenv("TEND_CH_HTTP_PORT"); p != "" {
+		return p
+	}
+	return "8123"
+}
+
+// ClickHouseSecretsDir is where scripts/clickhouse keeps the passwords of
+// the test server's users: $TEND_CH_DIR/secrets, by default
+// <repo>/.clickhouse/secrets.
+func ClickHouseSecretsDir() string {
+	if d := os.Getenv("TEND_CH_DIR"); d != "" {
+		return filepath.Join(d, "secrets")
+	}
+	return filepath.Join(RepoRoot(), ".clickhouse", "secrets")
+}
+
+// ClickHousePasswordFile is the file holding the password of the test
+// server's admin user (default), which tests connect as, since they create
+// databases of their own (tend_test_*, tend_bench_*) that no narrower user
+// may: $TEND_TEST_CLICKHOUSE_PASSWORD_FILE, or scripts/clickhouse's.
+func ClickHousePasswordFile() string {
+	if f := os.Getenv("TEND_TEST_CLICKHOUSE_PASSWORD_FILE"); f != "" {
+		return f
+	}
+	return filepath.Join(ClickHouseSecretsDir(), "default")
+}
+
+// ClickHousePassword reads the password of user in the test server's
+// secrets directory (ClickHousePasswordFile for default); the test fails
+// when it is missing.
+func ClickHousePassword(t testing.TB, user string) string {
+	t.Helper()
+	f := ClickHousePasswordFile()
+	if user != "default" {
+		f = filepath.Join(ClickHouseSecretsDir(), user)
+	}
+	return readSecret(t, f)
+}
+
+func readSecret(t testing.TB, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("ClickHouse password: %v\nthe test server's users have passwords: run `make test`, or `scripts/clickhouse up` first (set TEND_CH_DIR or TEND_TEST_CLICKHOUSE_PASSWORD_FILE for a server elsewhere)", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// ClickHouseAdmin is the configuration of the test server's admin user,
+// without databases.
+func ClickHouseAdmin(t testing.TB) clickhouse.Config {
+	t.Helper()
+	return clickhouse.Config{Addr: ClickHouseAddr(), User: "default", Password: ClickHousePassword(t, "default")}
 }
 
 // ClickHouseConfig returns a configuration with databases of the test's own
@@ -91,11 +154,9 @@ func ClickHouseAddr() string {
 func ClickHouseConfig(t testing.TB) clickhouse.Config {
 	t.Helper()
 	suffix := randomHex(t, 6)
-	cfg := clickhouse.Config{
-		Addr:              ClickHouseAddr(),
-		Database:          "tend_test_" + suffix,
-		ReportingDatabase: "tend_test_reporting_" + suffix,
-	}
+	cfg := ClickHouseAdmin(t)
+	cfg.Database = "tend_test_" + suffix
+	cfg.ReportingDatabase = "tend_test_reporting_" + suffix
 	admin, err := clickhouse.Open(cfg)
 	if err != nil {
 		t.Fatalf("open clickhouse: %v", err)

@@ -1,0 +1,54 @@
+-- tend's ClickHouse users, for current ClickHouse (22.x and later: SQL access control).
+-- (ClickHouse 18.16 has no CREATE USER: scripts/clickhouse writes the same users into
+-- users.xml instead; see the README, "Running it beyond one machine".)
+--
+-- Run it as an administrator (a user with access_management = 1), after replacing the
+-- two placeholders with the SHA-256 (hex) of each user's password, e.g.
+--
+--   head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9 > tend.password      # and grafana.password
+--   sed -e "s/@TEND_PASSWORD_SHA256@/$(tr -d '\n' < tend.password | sha256sum | cut -d' ' -f1)/" \
+--       -e "s/@GRAFANA_PASSWORD_SHA256@/$(tr -d '\n' < grafana.password | sha256sum | cut -d' ' -f1)/" \
+--       deploy/clickhouse/users.sql | clickhouse-client --multiquery
+--
+-- Only hashes reach the server and its logs; tend reads its password from
+-- TEND_CLICKHOUSE_PASSWORD_FILE, Grafana from TEND_CLICKHOUSE_READONLY_PASSWORD(_FILE).
+-- Keep the `default` user disabled or passworded (design principle 8): no passwordless user.
+
+CREATE DATABASE IF NOT EXISTS tend;
+CREATE DATABASE IF NOT EXISTS tend_reporting;
+
+-- Grafana's reader. readonly = 1 (no writes, no DDL, no settings changes) except
+-- max_execution_time, which Grafana's ClickHouse plugin sets on every query.
+CREATE SETTINGS PROFILE OR REPLACE tend_reporting_reader SETTINGS
+    readonly = 1,
+    max_execution_time = 30 MAX 60 CHANGEABLE_IN_READONLY,
+    max_memory_usage = 1000000000,
+    max_result_rows = 1000000,
+    max_rows_to_read = 100000000,
+    max_concurrent_queries_for_user = 8;
+
+CREATE USER OR REPLACE grafana
+    IDENTIFIED WITH sha256_hash BY '@GRAFANA_PASSWORD_SHA256@'
+    SETTINGS PROFILE tend_reporting_reader
+    DEFAULT DATABASE tend_reporting;
+
+-- Reads the reporting database, nothing else: no URL, REMOTE, FILE or other source
+-- grants (so no table function reaches anything), no SHOW PROCESSLIST (a user then sees
+-- only its own running queries), no dictionaries, no system log tables.
+GRANT SELECT ON tend_reporting.* TO grafana;
+
+CREATE QUOTA OR REPLACE tend_reporting_reader_quota
+    FOR INTERVAL 1 minute MAX queries = 600, result_rows = 10000000, read_rows = 1000000000, execution_time = 120
+    TO grafana;
+
+-- tend's writer: the private and the reporting database. It creates and migrates
+-- them (tend migrate, tend up), inserts check-ins, publishes aggregates, and erases
+-- (ALTER … DELETE, then waits on system.mutations, readable for its own databases).
+CREATE USER OR REPLACE tend
+    IDENTIFIED WITH sha256_hash BY '@TEND_PASSWORD_SHA256@'
+    DEFAULT DATABASE tend;
+
+GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, ALTER, OPTIMIZE,
+      SELECT, INSERT, TRUNCATE, SHOW TABLES, SHOW COLUMNS ON tend.* TO tend;
+GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, ALTER, OPTIMIZE,
+      SELECT, INSERT, TRUNCATE, SHOW TABLES, SHOW COLUMNS ON tend_reporting.* TO tend;
