@@ -632,3 +632,40 @@ func EraseClinician(ctx context.Context, claims jetstream.KeyValue, clinic, pseu
 	}
 	return erased, nil
 }
+
+// ExpireClaims deletes the claims of periods that started before before —
+// with the alert memory they carry — once their published figures are past
+// the reporting retention window. It keeps every clinic's latest claim,
+// which the next period starts from, and returns how many it deleted.
+func ExpireClaims(ctx context.Context, claims jetstream.KeyValue, before time.Time) (int, error) {
+	lister, err := claims.ListKeysFiltered(ctx, "p.>")
+	if err != nil {
+		return 0, fmt.Errorf("expire claims: %w", err)
+	}
+	latest := map[string]string{} // clinic.instrument → its newest period key
+	var old []string
+	for k := range lister.Keys() {
+		i := strings.LastIndexByte(k, '.')
+		start, err := time.Parse("20060102", k[i+1:])
+		if err != nil {
+			continue
+		}
+		if prefix := k[:i]; k > latest[prefix] {
+			latest[prefix] = k
+		}
+		if start.Before(before) {
+			old = append(old, k)
+		}
+	}
+	deleted := 0
+	for _, k := range old {
+		if latest[k[:strings.LastIndexByte(k, '.')]] == k {
+			continue
+		}
+		if err := claims.Purge(ctx, k); err != nil {
+			return deleted, fmt.Errorf("expire claim %s: %w", k, err)
+		}
+		deleted++
+	}
+	return deleted, nil
+}

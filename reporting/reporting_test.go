@@ -288,3 +288,35 @@ func TestReplayGivesIdenticalPublication(t *testing.T) {
 func roundTo9(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.9f", v), "0"), ".")
 }
+
+// TestExpireClaims: claims of periods before the window go, except each
+// clinic's latest, which the next period starts from.
+func TestExpireClaims(t *testing.T) {
+	n := testenv.StartNATS(t)
+	ctx := context.Background()
+	claims, err := stream.EnsureClaims(ctx, n.JS, stream.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"p.a.miniz.20200106", "p.a.miniz.20200113", "p.a.miniz.20261123", "p.b.proqol5.20200101"} {
+		if _, err := claims.Create(ctx, k, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n1, err := ExpireClaims(ctx, claims, time.Date(2021, 12, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || n1 != 2 {
+		t.Fatalf("expired %d claims, %v; want 2", n1, err)
+	}
+	lister, err := claims.ListKeysFiltered(ctx, "p.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for k := range lister.Keys() {
+		left = append(left, k)
+	}
+	slices.Sort(left)
+	if want := []string{"p.a.miniz.20261123", "p.b.proqol5.20200101"}; !slices.Equal(left, want) {
+		t.Errorf("claims left %v, want %v", left, want)
+	}
+}
