@@ -12,6 +12,7 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/pipeline"
+	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
 )
@@ -32,10 +33,12 @@ func clickHousePassword(getenv func(string) string) (string, error) {
 // serveConfig parses the flags of up, ingest and process.
 func serveConfig(r pipeline.Role, args []string, getenv func(string) string, stderr io.Writer) (pipeline.Config, error) {
 	var c pipeline.Config
+	var natsSync string
 	fs := envflag.New(r.Name, r.Summary, stderr)
 	if r.EmbedNATS {
 		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for JetStream storage and the demo pseudonym key")
 		fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:4222", "`host:port` the embedded NATS server accepts clients on")
+		fs.StringVar(&natsSync, "nats-sync", "always", "when the embedded JetStream fsyncs: \"always\" (every write, before its 202; durable through a power loss) or an interval such as 2m (faster; a power loss can lose the last interval's acknowledged check-ins)")
 		fs.StringVar(&c.GrafanaURL, "grafana-url", "", "Grafana base `URL` to provision at start (token: TEND_GRAFANA_TOKEN or TEND_GRAFANA_TOKEN_FILE); empty: no provisioning")
 		fs.BoolVar(&c.Demo, "demo", false, "demo mode: generate a pseudonym key under --data-dir if none is configured, post twelve weeks of synthetic check-ins, then one every 2s; --settle defaults to 30s so the history is published within a minute")
 	}
@@ -69,6 +72,11 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		return c, err
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
+	if r.EmbedNATS {
+		if c.NATSSync, err = stream.ParseSync(natsSync); err != nil {
+			return c, usageError{Err: fmt.Errorf("--nats-sync: %w", err)}
+		}
+	}
 	if r.Process && (c.BatchSize < 1 || c.BatchWait <= 0) {
 		return c, usageError{Err: errors.New("--batch-size must be at least 1 and --batch-wait positive")}
 	}

@@ -115,13 +115,13 @@ func (m *Main) openStore(ctx context.Context) error {
 func (m *Main) openNATS(ctx context.Context) error {
 	url := m.Config.NATSURL
 	if m.Role.EmbedNATS {
-		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log})
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log, Sync: m.Config.NATSSync})
 		if err != nil {
 			return err
 		}
 		m.nats = ns
 		url = ns.ClientURL()
-		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"))
+		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"), "sync", m.Config.NATSSync)
 	}
 	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.Name, m.Log)
 	if err != nil {
@@ -376,7 +376,9 @@ var (
 type Config struct {
 	DataDir    string
 	NATSListen string
-	NATSURL    string
+	// NATSSync is when the embedded JetStream fsyncs (zero: every write).
+	NATSSync stream.Sync
+	NATSURL  string
 	// StreamReplicas is how many copies a NATS cluster keeps of each stream.
 	StreamReplicas int
 	HTTPAddr       string
