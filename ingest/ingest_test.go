@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/stream"
@@ -336,5 +338,52 @@ func TestParseTokensErrors(t *testing.T) {
 		if _, err := ingest.ParseTokens(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseTokens(%q) = %v, want an error with %q", in, err, want)
 		}
+	}
+}
+
+// TestBatchBrokerNeverAcks: a broker that takes the publishes and never acks
+// them (a real NATS subject a plain subscriber swallows, no stream behind
+// it) gets every item of a batch answered 503 within about the publish
+// timeout — not the first item only, with the rest waiting for ever.
+func TestBatchBrokerNeverAcks(t *testing.T) {
+	ns, err := stream.RunServer(stream.ServerConfig{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, js := testenv.Connect(t, ns.ClientURL())
+	if _, err := nc.Subscribe("tend.checkins.>", func(*nats.Msg) {}); err != nil { // takes every publish, acks none
+		t.Fatal(err)
+	}
+	const timeout = 200 * time.Millisecond
+	srv := httptest.NewServer(ingest.New(js, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithPublishTimeout(timeout)))
+	t.Cleanup(srv.Close)
+
+	var items []string
+	for i := range 5 {
+		items = append(items, with(func(m map[string]any) { m["id"] = fmt.Sprintf("never-acked-%d", i) }))
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	start := time.Now()
+	resp, err := client.Post(srv.URL+"/v1/checkins/batch", "application/json", strings.NewReader("["+strings.Join(items, ",")+"]"))
+	if err != nil {
+		t.Fatalf("batch did not answer within 3s (publish timeout %s): %v", timeout, err)
+	}
+	defer resp.Body.Close()
+	took := time.Since(start)
+	var body ingest.BatchResponse
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || body.Unavailable != 5 {
+		t.Errorf("status %d Retry-After %q unavailable %d, want 503 with Retry-After for all 5", resp.StatusCode, resp.Header.Get("Retry-After"), body.Unavailable)
+	}
+	for _, r := range body.Results {
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("item %d: status %d, want 503", r.Index, r.Status)
+		}
+	}
+	if took > timeout+time.Second {
+		t.Errorf("batch answered after %v, want about the publish timeout %v", took, timeout)
 	}
 }
