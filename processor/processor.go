@@ -45,8 +45,8 @@ const (
 	DefaultAckWait   = 60 * time.Second
 	minBackoff       = 100 * time.Millisecond
 	maxBackoff       = 10 * time.Second
-	// drainTimeout bounds how long a shutdown waits for the batch in hand.
-	drainTimeout = 30 * time.Second
+	// defaultDrainTimeout bounds how long a shutdown waits for the batch in hand.
+	defaultDrainTimeout = 30 * time.Second
 )
 
 // Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
@@ -59,6 +59,8 @@ type Processor struct {
 	batchWait time.Duration
 	ackWait   time.Duration
 	metrics   *metrics
+
+	drainTimeout time.Duration // tests shorten it
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -95,6 +97,8 @@ func New(js Stream, store Store, opts ...Option) *Processor {
 		batchSize: DefaultBatchSize,
 		batchWait: DefaultBatchWait,
 		ackWait:   DefaultAckWait,
+
+		drainTimeout: defaultDrainTimeout,
 	}
 	for _, o := range opts {
 		o(p)
@@ -147,7 +151,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		// The batch in hand is finished even when ctx ends meanwhile, within
 		// drainTimeout: a shutdown must not strand work already fetched.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.drainTimeout)
 		err = p.handle(bctx, ctx, msgs)
 		cancel()
 		if err != nil {
