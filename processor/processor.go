@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,8 +46,13 @@ const (
 	DefaultAckWait   = 60 * time.Second
 	minBackoff       = 100 * time.Millisecond
 	maxBackoff       = 10 * time.Second
-	// defaultDrainTimeout bounds how long a shutdown waits for the batch in hand.
+	// defaultDrainTimeout bounds how long a shutdown waits for the batch in
+	// hand; it is the only limit on how long a batch takes.
 	defaultDrainTimeout = 30 * time.Second
+	// maxAttemptTimeout bounds one insert (or dead-letter publish) attempt;
+	// an attempt also gets at most half the ack wait, so that the messages'
+	// InProgress keeps them from being redelivered meanwhile.
+	maxAttemptTimeout = 30 * time.Second
 )
 
 // Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
@@ -60,7 +66,8 @@ type Processor struct {
 	ackWait   time.Duration
 	metrics   *metrics
 
-	drainTimeout time.Duration // tests shorten it
+	drainTimeout   time.Duration // tests shorten it
+	attemptTimeout time.Duration // 0: min(maxAttemptTimeout, ackWait/2)
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -106,6 +113,9 @@ func New(js Stream, store Store, opts ...Option) *Processor {
 	if p.metrics == nil {
 		p.metrics = newMetrics(nil)
 	}
+	if p.attemptTimeout <= 0 {
+		p.attemptTimeout = min(maxAttemptTimeout, max(p.ackWait/2, time.Second))
+	}
 	return p
 }
 
@@ -149,12 +159,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		if len(msgs) == 0 {
 			continue
 		}
-		// The batch in hand is finished even when ctx ends meanwhile, within
-		// drainTimeout: a shutdown must not strand work already fetched.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.drainTimeout)
-		err = p.handle(bctx, ctx, msgs)
-		cancel()
-		if err != nil {
+		if err := p.handle(ctx, msgs); err != nil {
 			p.log.Warn("batch left unacked for redelivery", "messages", len(msgs), "err", err)
 		}
 	}
@@ -179,9 +184,13 @@ func (p *Processor) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
 }
 
 // handle stores one batch and acks it. Invalid messages are dead-lettered.
-// The insert is retried with back-off until it succeeds or stop ends; ctx
-// bounds the whole batch.
-func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) error {
+// The insert is retried with back-off, each attempt bounded, for as long as
+// the store is down, until it succeeds or stop ends (shutdown). An attempt
+// under way when stop ends may finish within the drain timeout: a shutdown
+// must not strand work already fetched, nor wait on it for ever.
+func (p *Processor) handle(stop context.Context, msgs []jetstream.Msg) error {
+	drain, cancel := drainContext(stop, p.drainTimeout)
+	defer cancel()
 	start := time.Now()
 	rows := make([]checkin.Scored, 0, len(msgs))
 	stored := make([]jetstream.Msg, 0, len(msgs))
@@ -191,7 +200,10 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 		}
 		row, reason, err := p.decode(m)
 		if err != nil {
-			if err := p.deadLetter(ctx, m, reason, err); err != nil {
+			actx, cancel := context.WithTimeout(drain, p.attemptTimeout)
+			err := p.deadLetter(actx, m, reason, err)
+			cancel()
+			if err != nil {
 				p.log.Error("dead-letter failed; message left for redelivery", "subject", m.Subject(), "err", err)
 			}
 			continue
@@ -199,7 +211,7 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 		rows = append(rows, row)
 		stored = append(stored, m)
 	}
-	if err := p.insert(ctx, stop, rows, stored); err != nil {
+	if err := p.insert(drain, stop, rows, stored); err != nil {
 		return err
 	}
 	if p.beforeAck != nil {
@@ -238,15 +250,40 @@ func (p *Processor) decode(m jetstream.Msg) (checkin.Scored, string, error) {
 	return checkin.Scored{Event: ev, Scores: res.Scores}, "", nil
 }
 
+// drainContext is a context that ends d after stop ends: what a shutdown
+// gives the work in hand.
+func drainContext(stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+	var timer *time.Timer
+	var mu sync.Mutex
+	unregister := context.AfterFunc(stop, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(d, cancel)
+	})
+	return ctx, func() {
+		unregister()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
+
 // insert writes rows, retrying with exponential back-off while the store is
-// unavailable, and keeps the messages' ack deadline from expiring meanwhile.
+// unavailable, however long that lasts, and keeps the messages' ack deadline
+// from expiring meanwhile. Each attempt gets its own timeout within drain.
 // It gives up only when stop ends (shutdown): the messages then stay
 // unacked, and JetStream redelivers them.
-func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
+func (p *Processor) insert(drain, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
 	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := p.store.InsertCheckins(ctx, rows)
+		actx, cancel := context.WithTimeout(drain, p.attemptTimeout)
+		err := p.store.InsertCheckins(actx, rows)
+		cancel()
 		p.metrics.insertSeconds.Observe(time.Since(start).Seconds())
 		if err == nil {
 			if attempt > 1 {
@@ -260,7 +297,7 @@ func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msg
 		for _, m := range msgs {
 			_ = m.InProgress() // best effort: a lost one only means an earlier redelivery
 		}
-		if !retry.Sleep(stop, wait) {
+		if stop.Err() != nil || !retry.Sleep(stop, wait) {
 			return fmt.Errorf("insert abandoned at shutdown: %w", err)
 		}
 	}
