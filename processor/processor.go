@@ -141,6 +141,9 @@ func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 func (p *Processor) Run(ctx context.Context) error {
 	cons, err := p.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil { // stopped while starting: not a failure
+			return nil
+		}
 		return err
 	}
 	p.log.Info("processor running", "durable", stream.ProcessorDurable, "batch_size", p.batchSize, "batch_wait", p.batchWait)

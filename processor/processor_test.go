@@ -309,3 +309,25 @@ func TestOutageOutlastsTimeouts(t *testing.T) {
 	})
 	assertExactlyOnce(t, n.JS, store, 300)
 }
+
+// blockedStream never creates the consumer: it waits until asked to stop.
+type blockedStream struct{ Stream }
+
+func (blockedStream) CreateOrUpdateConsumer(ctx context.Context, _ string, _ jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestStopWhileCreatingConsumer: a shutdown while the processor is still
+// creating its consumer is a clean stop, not "consumer: context canceled".
+func TestStopWhileCreatingConsumer(t *testing.T) {
+	p := New(blockedStream{}, nil, WithLogger(quiet))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run stopped while creating its consumer returned %v, want nil", err)
+	}
+}

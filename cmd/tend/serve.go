@@ -24,8 +24,17 @@ func runServe(ctx context.Context, r pipeline.Role, args []string, getenv func(s
 	}
 	m := &pipeline.Main{Config: cfg, Role: r, Log: log}
 	if err := m.Run(ctx); err != nil {
-		return errors.Join(err, m.Close())
+		cerr := m.Close()
+		if ctx.Err() != nil { // interrupted while starting: a clean stop
+			log.Info("interrupted during start-up; stopped", "during", err)
+			return nil
+		}
+		return errors.Join(err, cerr)
 	}
+	// sctx ends with ctx, or when a stage fails: the demo and Grafana
+	// provisioning stop then too.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
 	m.WhereToLook(stdout)
 	if cfg.GrafanaURL != "" {
 		dcfg := dashboards.Config{ClickHouseAddr: cfg.ClickHouse.Addr, ReportingDatabase: cfg.ClickHouse.ReportingDatabase}
@@ -33,18 +42,23 @@ func runServe(ctx context.Context, r pipeline.Role, args []string, getenv func(s
 		if err != nil {
 			return errors.Join(err, m.Close())
 		}
-		go m.ProvisionGrafana(ctx, api, dcfg)
+		go m.ProvisionGrafana(sctx, api, dcfg)
 	}
 	demoDone := make(chan struct{})
 	go func() {
 		defer close(demoDone)
 		if cfg.Demo && m.Role.Ingest {
-			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, stdout, log); err != nil {
+			if err := simulate.Demo(sctx, client.Client{URL: m.IngestURL()}, stdout, log); err != nil && sctx.Err() == nil {
 				log.Error("demo", "err", err)
 			}
 		}
 	}()
-	<-ctx.Done()
+	if err := m.Wait(ctx); err != nil {
+		log.Error("a stage failed; stopping", "err", err)
+		stop()
+		<-demoDone
+		return errors.Join(err, m.Close())
+	}
 	<-demoDone
 	log.Info("shutting down: draining requests and the batch in hand")
 	return m.Close()

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/ingest"
@@ -55,9 +58,15 @@ type Main struct {
 	metricsServer *http.Server
 	metricsAddr   string
 
-	stopProcessor context.CancelFunc
-	processorDone chan error
-	workers       int
+	// The supervisor: the long-running stages (processor, reporter) run in
+	// group; the first that fails cancels the others and is reported by
+	// Wait, as is an HTTP server that stops serving.
+	group      *errgroup.Group
+	stopStages context.CancelFunc
+	closing    atomic.Bool
+	failOnce   sync.Once
+	failed     chan struct{}
+	failure    error
 }
 
 // Run starts the parts of m.Role and returns once all of them serve.
@@ -65,6 +74,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.Default()
 	}
+	m.failed = make(chan struct{})
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -150,8 +160,7 @@ func (m *Main) startIngest() error {
 		ingest.WithFeedback(fb),
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
-		ingest.WithReadiness(m.conn.Ready),
-		ingest.WithReadiness(m.store.Ping),
+		ingest.WithReadiness(m.conn.Ready), // ingest needs NATS only
 	}
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
@@ -164,7 +173,7 @@ func (m *Main) startIngest() error {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
 	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log)
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -256,20 +265,91 @@ func (m *Main) startProcessor(ctx context.Context) error {
 		processor.WithLogger(m.Log),
 		processor.WithRegisterer(m.registry),
 	)
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopProcessor = cancel
-	m.processorDone = make(chan error, 2)
-	m.workers = 2
-	go func() { m.processorDone <- p.Run(pctx) }()
-	go func() { m.processorDone <- reporter.Run(pctx) }()
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopStages = cancel
+	group, gctx := errgroup.WithContext(base)
+	m.group = group
+	m.stage(gctx, "processor", p.Run)
+	m.stage(gctx, "reporter", reporter.Run)
+	return nil
+}
+
+// stage runs one long-running stage under the supervisor. A stage that
+// returns before Close, with an error or without, has failed: the process
+// must end rather than run on without it.
+func (m *Main) stage(ctx context.Context, name string, run func(context.Context) error) {
+	m.group.Go(func() error {
+		err := run(ctx)
+		if m.closing.Load() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		err = fmt.Errorf("%s: %w", name, err)
+		m.fail(err)
+		return err
+	})
+}
+
+// fail records the first failure of a stage and stops the other stages.
+func (m *Main) fail(err error) {
+	m.failOnce.Do(func() {
+		m.failure = err
+		close(m.failed)
+		if m.stopStages != nil && !m.closing.Load() {
+			m.stopStages()
+		}
+	})
+}
+
+// Wait blocks until ctx ends (it returns nil) or a stage fails (it returns
+// that stage's error): a stage that fails ends its process.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-m.failed:
+		return m.failure
+	}
+}
+
+// ready reports whether this process's dependencies answer: NATS, and for
+// the processor ClickHouse. The metrics server serves it as /readyz.
+func (m *Main) ready(ctx context.Context) error {
+	if m.conn == nil {
+		return errors.New("nats: not connected")
+	}
+	if err := m.conn.Ready(ctx); err != nil {
+		return err
+	}
+	if m.Role.Process {
+		if err := m.store.Ping(ctx); err != nil {
+			return fmt.Errorf("clickhouse: %w", err)
+		}
+	}
 	return nil
 }
 
 func (m *Main) startMetrics() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := m.ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
 	var err error
-	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log)
+	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -305,14 +385,16 @@ func (m *Main) JetStream() jetstream.JetStream { return m.js }
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
+	m.closing.Store(true)
 	var errs []error
 	if m.httpServer != nil {
 		errs = append(errs, m.httpServer.Shutdown(ctx))
 	}
-	if m.stopProcessor != nil {
-		m.stopProcessor()
-		for range m.workers {
-			errs = append(errs, <-m.processorDone)
+	if m.group != nil {
+		m.stopStages()
+		// A failure Wait already reported is not reported again.
+		if err := m.group.Wait(); err != nil && err != m.failure {
+			errs = append(errs, err)
 		}
 	}
 	if m.metricsServer != nil {
