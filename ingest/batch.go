@@ -44,11 +44,16 @@ const asyncChunk = 1000
 // not; all are published asynchronously, and the answer waits for every ack.
 func (s *Server) handleBatch() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := bearer(r)
-		if s.tokens != nil && token == "" {
-			s.reject(w, errUnauthenticated)
+		if err := s.authenticate(r); err != nil {
+			s.reject(w, err)
 			return
 		}
+		token := bearer(r)
+		release, ok := s.admit(w, r, MaxBatchBytes)
+		if !ok {
+			return
+		}
+		defer release()
 		body, mt, ok := readBody(w, r, MaxBatchBytes, "application/json", "application/x-ndjson")
 		if !ok {
 			return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,8 +307,8 @@ func TestAccessTokens(t *testing.T) {
 	if fields, _ := body["fields"].(map[string]any); status != 401 || h.Get("WWW-Authenticate") == "" || fields["Authorization"] == nil {
 		t.Errorf("no token: %d %v %v", status, h.Get("WWW-Authenticate"), body)
 	}
-	if status, _, body = send("/v1/checkins", "guess", north); status != 403 {
-		t.Errorf("wrong token: %d %v", status, body)
+	if status, _, body = send("/v1/checkins", "guess", north); status != 401 {
+		t.Errorf("a token of no clinic: %d %v, want 401", status, body)
 	}
 	if status, _, body = send("/v1/checkins", "north-secret", river); status != 403 || body["fields"].(map[string]any)["clinic"] == nil {
 		t.Errorf("another clinic's token: %d %v", status, body)
@@ -385,5 +386,113 @@ func TestBatchBrokerNeverAcks(t *testing.T) {
 	}
 	if took > timeout+time.Second {
 		t.Errorf("batch answered after %v, want about the publish timeout %v", took, timeout)
+	}
+}
+
+// watchedBody is a request body that records whether it was read, and
+// blocks its reader until release is closed.
+type watchedBody struct {
+	read    chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func newWatchedBody() *watchedBody {
+	return &watchedBody{read: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.once.Do(func() { close(b.read) })
+	<-b.release
+	return 0, io.EOF
+}
+
+func (b *watchedBody) Close() error { return nil }
+
+func (b *watchedBody) wasRead() bool {
+	select {
+	case <-b.read:
+		return true
+	default:
+		return false
+	}
+}
+
+func bodyRequest(path, token string, body io.ReadCloser, length int64) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, path, nil)
+	req.Body, req.ContentLength = body, length
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// TestUnauthenticatedBodyNotRead: with tokens configured, a request without
+// a token or with a token of no clinic is refused (401) before a byte of its
+// body is read — a stranger cannot make ingest read and parse 16 MiB.
+func TestUnauthenticatedBodyNotRead(t *testing.T) {
+	tokens, err := ingest.ParseTokens(strings.NewReader("northside " + ingest.HashToken("north-secret") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testenv.StartNATS(t)
+	h := ingest.New(n.JS, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithTokens(tokens))
+	for _, path := range []string{"/v1/checkins", "/v1/checkins/batch"} {
+		for _, token := range []string{"", "anything"} {
+			body := newWatchedBody()
+			close(body.release)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bodyRequest(path, token, body, ingest.MaxBatchBytes))
+			if rec.Code != http.StatusUnauthorized || body.wasRead() {
+				t.Errorf("%s with token %q: status %d, body read %v; want 401 without reading it", path, token, rec.Code, body.wasRead())
+			}
+		}
+	}
+}
+
+// TestOverloadRefusedBeforeBody: past the limit of requests or of body bytes
+// in flight, a request is answered 503 with Retry-After and its body is not
+// read; once the request in flight ends, the next is served.
+func TestOverloadRefusedBeforeBody(t *testing.T) {
+	n := testenv.StartNATS(t)
+	cases := []struct {
+		name       string
+		requests   int
+		bytes      int64
+		holdLength int64 // -1: unknown length, which reserves the endpoint's limit
+		holdPath   string
+	}{
+		{"requests", 1, ingest.DefaultMaxBytes, 100, "/v1/checkins"},
+		{"bytes", 100, ingest.MaxBatchBytes, -1, "/v1/checkins/batch"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := ingest.New(n.JS, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithLimits(tc.requests, tc.bytes))
+			held := newWatchedBody()
+			done := make(chan int)
+			go func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, bodyRequest(tc.holdPath, "", held, tc.holdLength))
+				done <- rec.Code
+			}()
+			<-held.read // the first request is in flight, reading its body
+
+			body := newWatchedBody()
+			close(body.release)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bodyRequest("/v1/checkins", "", body, 100))
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || body.wasRead() {
+				t.Errorf("second request: status %d Retry-After %q body read %v; want 503 with Retry-After, body unread",
+					rec.Code, rec.Header().Get("Retry-After"), body.wasRead())
+			}
+			close(held.release)
+			<-done
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/checkins", strings.NewReader(with(func(map[string]any) {}))))
+			if rec.Code == http.StatusServiceUnavailable {
+				t.Errorf("after the first request ended: 503, want the request served")
+			}
+		})
 	}
 }

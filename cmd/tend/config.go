@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/figures"
@@ -50,6 +51,8 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
 		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
 		fs.StringVar(&c.IngestTokens, "ingest-tokens", "", "`file` of clinics' access tokens (lines \"clinic sha256-hex\"; `tend token` makes them); empty: ingest accepts check-ins without a token")
+		fs.IntVar(&c.MaxRequests, "max-requests", ingest.DefaultMaxRequests, "ingest: most requests worked on at once; past it, 503 with Retry-After")
+		fs.Int64Var(&c.MaxInflightBytes, "max-inflight-bytes", ingest.DefaultMaxBytes, "ingest: most request-body bytes held at once (at least the 16 MiB batch limit); past it, 503 with Retry-After")
 		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
 	if r.Process {

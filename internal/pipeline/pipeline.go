@@ -162,6 +162,16 @@ func (m *Main) startIngest() error {
 		ingest.WithRegisterer(m.registry),
 		ingest.WithReadiness(m.conn.Ready), // ingest needs NATS only
 	}
+	if m.Config.MaxRequests > 0 || m.Config.MaxInflightBytes > 0 {
+		reqs, bytes := m.Config.MaxRequests, m.Config.MaxInflightBytes
+		if reqs <= 0 {
+			reqs = ingest.DefaultMaxRequests
+		}
+		if bytes <= 0 {
+			bytes = ingest.DefaultMaxBytes
+		}
+		opts = append(opts, ingest.WithLimits(reqs, bytes))
+	}
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
 		if err != nil {
@@ -470,6 +480,10 @@ type Config struct {
 	ClickHouse clickhouse.Config
 
 	FeedbackConfig string
+	// MaxRequests and MaxInflightBytes bound ingest's work in flight
+	// (zero: ingest's defaults).
+	MaxRequests      int
+	MaxInflightBytes int64
 	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
 	IngestTokens string
 	// GrafanaURL, when set, has `tend up` provision Grafana at start.
