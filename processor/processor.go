@@ -49,10 +49,11 @@ const (
 	// defaultDrainTimeout bounds how long a shutdown waits for the batch in
 	// hand; it is the only limit on how long a batch takes.
 	defaultDrainTimeout = 30 * time.Second
-	// maxAttemptTimeout bounds one insert (or dead-letter publish) attempt;
-	// an attempt also gets at most half the ack wait, so that the messages'
-	// InProgress keeps them from being redelivered meanwhile.
-	maxAttemptTimeout = 30 * time.Second
+	// defaultAttemptTimeout bounds one insert (or dead-letter publish)
+	// attempt. Generous: an attempt cut short after the store committed it
+	// is inserted again (harmless, the table keeps one row per id, but
+	// wasted work).
+	defaultAttemptTimeout = 30 * time.Second
 )
 
 // Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
@@ -67,7 +68,7 @@ type Processor struct {
 	metrics   *metrics
 
 	drainTimeout   time.Duration // tests shorten it
-	attemptTimeout time.Duration // 0: min(maxAttemptTimeout, ackWait/2)
+	attemptTimeout time.Duration // tests shorten it
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -105,16 +106,14 @@ func New(js Stream, store Store, opts ...Option) *Processor {
 		batchWait: DefaultBatchWait,
 		ackWait:   DefaultAckWait,
 
-		drainTimeout: defaultDrainTimeout,
+		drainTimeout:   defaultDrainTimeout,
+		attemptTimeout: defaultAttemptTimeout,
 	}
 	for _, o := range opts {
 		o(p)
 	}
 	if p.metrics == nil {
 		p.metrics = newMetrics(nil)
-	}
-	if p.attemptTimeout <= 0 {
-		p.attemptTimeout = min(maxAttemptTimeout, max(p.ackWait/2, time.Second))
 	}
 	return p
 }
