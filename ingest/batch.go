@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -45,11 +44,16 @@ const asyncChunk = 1000
 // not; all are published asynchronously, and the answer waits for every ack.
 func (s *Server) handleBatch() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := bearer(r)
-		if s.tokens != nil && token == "" {
-			s.reject(w, errUnauthenticated)
+		if err := s.authenticate(r); err != nil {
+			s.reject(w, err)
 			return
 		}
+		token := bearer(r)
+		release, ok := s.admit(w, r, MaxBatchBytes)
+		if !ok {
+			return
+		}
+		defer release()
 		body, mt, ok := readBody(w, r, MaxBatchBytes, "application/json", "application/x-ndjson")
 		if !ok {
 			return
@@ -100,17 +104,24 @@ func (s *Server) handleBatch() http.Handler {
 }
 
 // publishAsync publishes the prepared items at idx without waiting between
-// them, then waits for every ack and records each outcome.
+// them, then waits for every ack and records each outcome. Every item has
+// the same deadline, the publish timeout from the first publish: an item
+// whose ack has not come by then is answered 503, however many items before
+// it timed out (the deadline stays passed; a timer would fire only once).
 func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *BatchResponse) {
 	futures := make([]jetstream.PubAckFuture, len(idx))
 	errs := make([]error, len(idx))
 	start := time.Now()
+	dctx, cancel := context.WithTimeout(ctx, s.publishTimeout)
+	defer cancel()
 	for j, i := range idx {
+		if dctx.Err() != nil { // a publish that stalled used up the time
+			errs[j] = dctx.Err()
+			continue
+		}
 		m, opts := preps[i].msg()
-		futures[j], errs[j] = s.js.PublishMsgAsync(m, opts...)
+		futures[j], errs[j] = s.js.PublishMsgAsync(m, append(opts, jetstream.WithStallWait(time.Until(deadline(dctx))))...)
 	}
-	timeout := time.NewTimer(s.publishTimeout)
-	defer timeout.Stop()
 	for j, i := range idx {
 		item := &resp.Results[i]
 		var ack *jetstream.PubAck
@@ -118,10 +129,8 @@ func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, 
 			select {
 			case ack = <-futures[j].Ok():
 			case errs[j] = <-futures[j].Err():
-			case <-timeout.C:
-				errs[j] = errors.New("timed out waiting for the JetStream ack")
-			case <-ctx.Done():
-				errs[j] = ctx.Err()
+			case <-dctx.Done():
+				errs[j] = fmt.Errorf("no JetStream ack within %s: %w", s.publishTimeout, dctx.Err())
 			}
 		}
 		if errs[j] != nil {
@@ -140,6 +149,12 @@ func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, 
 	if resp.Unavailable > 0 {
 		s.log.Warn("batch publish incomplete; those items answered 503", "unavailable", resp.Unavailable)
 	}
+}
+
+// deadline is ctx's deadline (it always has one here).
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // splitBatch returns the raw check-ins of a JSON array or of NDJSON (blank

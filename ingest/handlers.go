@@ -44,6 +44,15 @@ type prepared struct {
 
 func (s *Server) handleCheckin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authenticate(r); err != nil {
+			s.reject(w, err)
+			return
+		}
+		release, ok := s.admit(w, r, MaxBodyBytes)
+		if !ok {
+			return
+		}
+		defer release()
 		body, _, ok := readBody(w, r, MaxBodyBytes, "application/json")
 		if !ok {
 			return
@@ -188,6 +197,26 @@ func (s *Server) authorize(clinic, token string) error {
 	}
 	return nil
 }
+
+// authenticate refuses, before anything is read, a request without an
+// access token, or with one that is no clinic's, when tokens are configured.
+// Which clinic the token may submit for is checked per check-in (authorize).
+func (s *Server) authenticate(r *http.Request) error {
+	if s.tokens == nil {
+		return nil
+	}
+	token := bearer(r)
+	if token == "" {
+		return errUnauthenticated
+	}
+	if !s.tokens.known(token) {
+		return errUnknownToken
+	}
+	return nil
+}
+
+var errUnknownToken = &clientError{http.StatusUnauthorized, "unknown access token",
+	map[string]string{"Authorization": "not an access token of any clinic"}}
 
 var errUnauthenticated = &clientError{http.StatusUnauthorized, "authentication required",
 	map[string]string{"Authorization": "must be \"Bearer <the clinic's access token>\""}}

@@ -35,6 +35,13 @@ const (
 	DefaultPublishTimeout = 3 * time.Second
 	// RetryAfterSeconds is the Retry-After sent with a 503.
 	RetryAfterSeconds = 5
+	// DefaultMaxRequests and DefaultMaxBytes bound the requests ingest
+	// works on at once and the body bytes they may hold (a request reserves
+	// its Content-Length, or its endpoint's limit when it does not say):
+	// past either, a request is answered 503 with Retry-After before its
+	// body is read.
+	DefaultMaxRequests = 256
+	DefaultMaxBytes    = 64 << 20
 )
 
 // Server holds what the ingest handlers share. New builds its routes.
@@ -48,6 +55,7 @@ type Server struct {
 	publishTimeout time.Duration
 	readiness      []func(context.Context) error
 	metrics        *metrics
+	inFlight       *admission
 }
 
 // Option configures a Server.
@@ -67,6 +75,13 @@ func WithReadiness(check func(context.Context) error) Option {
 // WithRegisterer registers the ingest metrics (default: not registered).
 func WithRegisterer(r prometheus.Registerer) Option {
 	return func(s *Server) { s.metrics = newMetrics(r) }
+}
+
+// WithLimits bounds the requests ingest works on at once and the body bytes
+// they hold (defaults DefaultMaxRequests, DefaultMaxBytes). bytes below
+// MaxBatchBytes is raised to it, so that a full batch can always be taken.
+func WithLimits(requests int, bytes int64) Option {
+	return func(s *Server) { s.inFlight = newAdmission(requests, bytes) }
 }
 
 // WithTokens requires every check-in to carry an access token of its
@@ -90,6 +105,9 @@ func New(js Publisher, p *checkin.Pseudonymizer, opts ...Option) http.Handler {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.inFlight == nil {
+		s.inFlight = newAdmission(DefaultMaxRequests, DefaultMaxBytes)
 	}
 	if s.metrics == nil {
 		s.metrics = newMetrics(nil)

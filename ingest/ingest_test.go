@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
@@ -304,8 +307,8 @@ func TestAccessTokens(t *testing.T) {
 	if fields, _ := body["fields"].(map[string]any); status != 401 || h.Get("WWW-Authenticate") == "" || fields["Authorization"] == nil {
 		t.Errorf("no token: %d %v %v", status, h.Get("WWW-Authenticate"), body)
 	}
-	if status, _, body = send("/v1/checkins", "guess", north); status != 403 {
-		t.Errorf("wrong token: %d %v", status, body)
+	if status, _, body = send("/v1/checkins", "guess", north); status != 401 {
+		t.Errorf("a token of no clinic: %d %v, want 401", status, body)
 	}
 	if status, _, body = send("/v1/checkins", "north-secret", river); status != 403 || body["fields"].(map[string]any)["clinic"] == nil {
 		t.Errorf("another clinic's token: %d %v", status, body)
@@ -336,5 +339,160 @@ func TestParseTokensErrors(t *testing.T) {
 		if _, err := ingest.ParseTokens(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseTokens(%q) = %v, want an error with %q", in, err, want)
 		}
+	}
+}
+
+// TestBatchBrokerNeverAcks: a broker that takes the publishes and never acks
+// them (a real NATS subject a plain subscriber swallows, no stream behind
+// it) gets every item of a batch answered 503 within about the publish
+// timeout — not the first item only, with the rest waiting for ever.
+func TestBatchBrokerNeverAcks(t *testing.T) {
+	ns, err := stream.RunServer(stream.ServerConfig{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, js := testenv.Connect(t, ns.ClientURL())
+	if _, err := nc.Subscribe("tend.checkins.>", func(*nats.Msg) {}); err != nil { // takes every publish, acks none
+		t.Fatal(err)
+	}
+	const timeout = 200 * time.Millisecond
+	srv := httptest.NewServer(ingest.New(js, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithPublishTimeout(timeout)))
+	t.Cleanup(srv.Close)
+
+	var items []string
+	for i := range 5 {
+		items = append(items, with(func(m map[string]any) { m["id"] = fmt.Sprintf("never-acked-%d", i) }))
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	start := time.Now()
+	resp, err := client.Post(srv.URL+"/v1/checkins/batch", "application/json", strings.NewReader("["+strings.Join(items, ",")+"]"))
+	if err != nil {
+		t.Fatalf("batch did not answer within 3s (publish timeout %s): %v", timeout, err)
+	}
+	defer resp.Body.Close()
+	took := time.Since(start)
+	var body ingest.BatchResponse
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || body.Unavailable != 5 {
+		t.Errorf("status %d Retry-After %q unavailable %d, want 503 with Retry-After for all 5", resp.StatusCode, resp.Header.Get("Retry-After"), body.Unavailable)
+	}
+	for _, r := range body.Results {
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("item %d: status %d, want 503", r.Index, r.Status)
+		}
+	}
+	if took > timeout+time.Second {
+		t.Errorf("batch answered after %v, want about the publish timeout %v", took, timeout)
+	}
+}
+
+// watchedBody is a request body that records whether it was read, and
+// blocks its reader until release is closed.
+type watchedBody struct {
+	read    chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func newWatchedBody() *watchedBody {
+	return &watchedBody{read: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.once.Do(func() { close(b.read) })
+	<-b.release
+	return 0, io.EOF
+}
+
+func (b *watchedBody) Close() error { return nil }
+
+func (b *watchedBody) wasRead() bool {
+	select {
+	case <-b.read:
+		return true
+	default:
+		return false
+	}
+}
+
+func bodyRequest(path, token string, body io.ReadCloser, length int64) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, path, nil)
+	req.Body, req.ContentLength = body, length
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// TestUnauthenticatedBodyNotRead: with tokens configured, a request without
+// a token or with a token of no clinic is refused (401) before a byte of its
+// body is read — a stranger cannot make ingest read and parse 16 MiB.
+func TestUnauthenticatedBodyNotRead(t *testing.T) {
+	tokens, err := ingest.ParseTokens(strings.NewReader("northside " + ingest.HashToken("north-secret") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testenv.StartNATS(t)
+	h := ingest.New(n.JS, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithTokens(tokens))
+	for _, path := range []string{"/v1/checkins", "/v1/checkins/batch"} {
+		for _, token := range []string{"", "anything"} {
+			body := newWatchedBody()
+			close(body.release)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bodyRequest(path, token, body, ingest.MaxBatchBytes))
+			if rec.Code != http.StatusUnauthorized || body.wasRead() {
+				t.Errorf("%s with token %q: status %d, body read %v; want 401 without reading it", path, token, rec.Code, body.wasRead())
+			}
+		}
+	}
+}
+
+// TestOverloadRefusedBeforeBody: past the limit of requests or of body bytes
+// in flight, a request is answered 503 with Retry-After and its body is not
+// read; once the request in flight ends, the next is served.
+func TestOverloadRefusedBeforeBody(t *testing.T) {
+	n := testenv.StartNATS(t)
+	cases := []struct {
+		name       string
+		requests   int
+		bytes      int64
+		holdLength int64 // -1: unknown length, which reserves the endpoint's limit
+		holdPath   string
+	}{
+		{"requests", 1, ingest.DefaultMaxBytes, 100, "/v1/checkins"},
+		{"bytes", 100, ingest.MaxBatchBytes, -1, "/v1/checkins/batch"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := ingest.New(n.JS, testenv.Pseudonymizer(t), ingest.WithLogger(quiet), ingest.WithLimits(tc.requests, tc.bytes))
+			held := newWatchedBody()
+			done := make(chan int)
+			go func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, bodyRequest(tc.holdPath, "", held, tc.holdLength))
+				done <- rec.Code
+			}()
+			<-held.read // the first request is in flight, reading its body
+
+			body := newWatchedBody()
+			close(body.release)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bodyRequest("/v1/checkins", "", body, 100))
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || body.wasRead() {
+				t.Errorf("second request: status %d Retry-After %q body read %v; want 503 with Retry-After, body unread",
+					rec.Code, rec.Header().Get("Retry-After"), body.wasRead())
+			}
+			close(held.release)
+			<-done
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/checkins", strings.NewReader(with(func(map[string]any) {}))))
+			if rec.Code == http.StatusServiceUnavailable {
+				t.Errorf("after the first request ended: 503, want the request served")
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ type metrics struct {
 	rejected        prometheus.Counter
 	publishFailures prometheus.Counter
 	publishSeconds  prometheus.Histogram
+	overloaded      prometheus.Counter
 }
 
 // newMetrics creates the ingest metrics, registered with r unless it is nil.
@@ -31,6 +32,10 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Help:    "Time to answer an ingest request, by endpoint.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"endpoint"}),
+		overloaded: f.NewCounter(prometheus.CounterOpts{
+			Name: "tend_ingest_overloaded_total",
+			Help: "Requests answered 503 before their body was read: too many requests or bytes in flight.",
+		}),
 		accepted: f.NewCounter(prometheus.CounterOpts{
 			Name: "tend_ingest_checkins_accepted_total",
 			Help: "Check-ins acknowledged by JetStream and answered 202.",

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,8 +46,14 @@ const (
 	DefaultAckWait   = 60 * time.Second
 	minBackoff       = 100 * time.Millisecond
 	maxBackoff       = 10 * time.Second
-	// drainTimeout bounds how long a shutdown waits for the batch in hand.
-	drainTimeout = 30 * time.Second
+	// defaultDrainTimeout bounds how long a shutdown waits for the batch in
+	// hand; it is the only limit on how long a batch takes.
+	defaultDrainTimeout = 30 * time.Second
+	// defaultAttemptTimeout bounds one insert (or dead-letter publish)
+	// attempt. Generous: an attempt cut short after the store committed it
+	// is inserted again (harmless, the table keeps one row per id, but
+	// wasted work).
+	defaultAttemptTimeout = 30 * time.Second
 )
 
 // Processor consumes TEND_CHECKINS. Create it with New, run it with Run.
@@ -59,6 +66,9 @@ type Processor struct {
 	batchWait time.Duration
 	ackWait   time.Duration
 	metrics   *metrics
+
+	drainTimeout   time.Duration // tests shorten it
+	attemptTimeout time.Duration // tests shorten it
 
 	// beforeAck, when set (by tests), runs after a batch is stored and before
 	// it is acked: the window a crash must not lose anything in.
@@ -95,6 +105,9 @@ func New(js Stream, store Store, opts ...Option) *Processor {
 		batchSize: DefaultBatchSize,
 		batchWait: DefaultBatchWait,
 		ackWait:   DefaultAckWait,
+
+		drainTimeout:   defaultDrainTimeout,
+		attemptTimeout: defaultAttemptTimeout,
 	}
 	for _, o := range opts {
 		o(p)
@@ -127,6 +140,9 @@ func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 func (p *Processor) Run(ctx context.Context) error {
 	cons, err := p.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil { // stopped while starting: not a failure
+			return nil
+		}
 		return err
 	}
 	p.log.Info("processor running", "durable", stream.ProcessorDurable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
@@ -145,12 +161,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		if len(msgs) == 0 {
 			continue
 		}
-		// The batch in hand is finished even when ctx ends meanwhile, within
-		// drainTimeout: a shutdown must not strand work already fetched.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-		err = p.handle(bctx, ctx, msgs)
-		cancel()
-		if err != nil {
+		if err := p.handle(ctx, msgs); err != nil {
 			p.log.Warn("batch left unacked for redelivery", "messages", len(msgs), "err", err)
 		}
 	}
@@ -175,9 +186,13 @@ func (p *Processor) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
 }
 
 // handle stores one batch and acks it. Invalid messages are dead-lettered.
-// The insert is retried with back-off until it succeeds or stop ends; ctx
-// bounds the whole batch.
-func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) error {
+// The insert is retried with back-off, each attempt bounded, for as long as
+// the store is down, until it succeeds or stop ends (shutdown). An attempt
+// under way when stop ends may finish within the drain timeout: a shutdown
+// must not strand work already fetched, nor wait on it for ever.
+func (p *Processor) handle(stop context.Context, msgs []jetstream.Msg) error {
+	drain, cancel := drainContext(stop, p.drainTimeout)
+	defer cancel()
 	start := time.Now()
 	rows := make([]checkin.Scored, 0, len(msgs))
 	stored := make([]jetstream.Msg, 0, len(msgs))
@@ -187,7 +202,10 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 		}
 		row, reason, err := p.decode(m)
 		if err != nil {
-			if err := p.deadLetter(ctx, m, reason, err); err != nil {
+			actx, cancel := context.WithTimeout(drain, p.attemptTimeout)
+			err := p.deadLetter(actx, m, reason, err)
+			cancel()
+			if err != nil {
 				p.log.Error("dead-letter failed; message left for redelivery", "subject", m.Subject(), "err", err)
 			}
 			continue
@@ -195,7 +213,7 @@ func (p *Processor) handle(ctx, stop context.Context, msgs []jetstream.Msg) erro
 		rows = append(rows, row)
 		stored = append(stored, m)
 	}
-	if err := p.insert(ctx, stop, rows, stored); err != nil {
+	if err := p.insert(drain, stop, rows, stored); err != nil {
 		return err
 	}
 	if p.beforeAck != nil {
@@ -234,15 +252,40 @@ func (p *Processor) decode(m jetstream.Msg) (checkin.Scored, string, error) {
 	return checkin.Scored{Event: ev, Scores: res.Scores}, "", nil
 }
 
+// drainContext is a context that ends d after stop ends: what a shutdown
+// gives the work in hand.
+func drainContext(stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+	var timer *time.Timer
+	var mu sync.Mutex
+	unregister := context.AfterFunc(stop, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(d, cancel)
+	})
+	return ctx, func() {
+		unregister()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
+
 // insert writes rows, retrying with exponential back-off while the store is
-// unavailable, and keeps the messages' ack deadline from expiring meanwhile.
+// unavailable, however long that lasts, and keeps the messages' ack deadline
+// from expiring meanwhile. Each attempt gets its own timeout within drain.
 // It gives up only when stop ends (shutdown): the messages then stay
 // unacked, and JetStream redelivers them.
-func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
+func (p *Processor) insert(drain, stop context.Context, rows []checkin.Scored, msgs []jetstream.Msg) error {
 	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := p.store.InsertCheckins(ctx, rows)
+		actx, cancel := context.WithTimeout(drain, p.attemptTimeout)
+		err := p.store.InsertCheckins(actx, rows)
+		cancel()
 		p.metrics.insertSeconds.Observe(time.Since(start).Seconds())
 		if err == nil {
 			if attempt > 1 {
@@ -256,7 +299,7 @@ func (p *Processor) insert(ctx, stop context.Context, rows []checkin.Scored, msg
 		for _, m := range msgs {
 			_ = m.InProgress() // best effort: a lost one only means an earlier redelivery
 		}
-		if !retry.Sleep(stop, wait) {
+		if stop.Err() != nil || !retry.Sleep(stop, wait) {
 			return fmt.Errorf("insert abandoned at shutdown: %w", err)
 		}
 	}

@@ -279,3 +279,54 @@ func TestClusterNodeFailure(t *testing.T) {
 	}
 	assertExactlyOnce(t, js, store, len(cs))
 }
+
+// TestOutageOutlastsTimeouts: an outage of ClickHouse longer than the drain
+// and attempt timeouts (shortened here from 30s) is waited out by the same
+// processor: once the store is back, every check-in arrives, without a
+// restart.
+func TestOutageOutlastsTimeouts(t *testing.T) {
+	n := testenv.StartNATS(t)
+	server := testenv.StartClickHouseServer(t)
+	cfg := testenv.ClickHouseConfig(t)
+	cfg.Addr = server.Addr
+	store := testenv.OpenStore(t, cfg)
+
+	p := New(n.JS, store, WithBatch(100, 50*time.Millisecond), WithAckWait(5*time.Second), WithLogger(quiet))
+	p.drainTimeout, p.attemptTimeout = 500*time.Millisecond, 500*time.Millisecond
+	runProcessor(t, p)
+
+	server.Stop(t)
+	publishEvents(t, n.JS, 300, 5)
+	testenv.Eventually(t, 30*time.Second, "inserts to fail", func() bool {
+		return testutil.ToFloat64(p.metrics.insertFailures) >= 2
+	})
+	time.Sleep(3 * time.Second) // the outage outlasts every timeout
+	server.Start(t)
+
+	testenv.Eventually(t, 30*time.Second, "check-ins stored after the outage, by the same processor", func() bool {
+		return testenv.Count(t, store, "SELECT count() FROM "+cfg.Database+".checkins FINAL") == 300
+	})
+	assertExactlyOnce(t, n.JS, store, 300)
+}
+
+// blockedStream never creates the consumer: it waits until asked to stop.
+type blockedStream struct{ Stream }
+
+func (blockedStream) CreateOrUpdateConsumer(ctx context.Context, _ string, _ jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestStopWhileCreatingConsumer: a shutdown while the processor is still
+// creating its consumer is a clean stop, not "consumer: context canceled".
+func TestStopWhileCreatingConsumer(t *testing.T) {
+	p := New(blockedStream{}, nil, WithLogger(quiet))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run stopped while creating its consumer returned %v, want nil", err)
+	}
+}

@@ -37,10 +37,9 @@ func openStore(cfg clickhouse.Config, getenv func(string) string) (*clickhouse.S
 func runRetention(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	apply := func(args []string) error {
 		var cfg clickhouse.Config
-		r := clickhouse.DefaultRetention
+		var r clickhouse.Retention
 		fs := envflag.New("retention apply", "Removes check-ins older than --retain-checkins months and reporting rows older than --retain-reporting months, by whole monthly partitions (tend up and tend process do it daily). Recorded in the audit trail.", stderr)
-		fs.IntVar(&r.CheckInMonths, "retain-checkins", r.CheckInMonths, "months raw check-ins are kept")
-		fs.IntVar(&r.ReportingMonths, "retain-reporting", r.ReportingMonths, "months published figures and alerts are kept")
+		clickhouse.RetentionFlags(fs, &r)
 		clickhouse.ClientFlags(fs, &cfg)
 		if err := envflag.Parse(fs, args, getenv); err != nil {
 			return err

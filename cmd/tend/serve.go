@@ -6,10 +6,8 @@ import (
 	"io"
 
 	"github.com/tendhq/tend/dashboards"
-	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/envflag"
 	"github.com/tendhq/tend/internal/pipeline"
-	"github.com/tendhq/tend/internal/simulate"
 )
 
 // runServe is `tend up`, `tend ingest` and `tend process`: run until ctx ends,
@@ -23,30 +21,28 @@ func runServe(ctx context.Context, r pipeline.Role, args []string, getenv func(s
 	if err != nil {
 		return err
 	}
-	m := &pipeline.Main{Config: cfg, Role: r, Log: log}
-	if err := m.Run(ctx); err != nil {
-		return errors.Join(err, m.Close())
-	}
-	m.WhereToLook(stdout)
+	m := &pipeline.Main{Config: cfg, Role: r, Log: log, Stdout: stdout}
 	if cfg.GrafanaURL != "" {
 		dcfg := dashboards.Config{ClickHouseAddr: cfg.ClickHouse.Addr, ReportingDatabase: cfg.ClickHouse.ReportingDatabase}
 		api, err := grafanaClient(cfg.GrafanaURL, &dcfg, getenv)
 		if err != nil {
-			return errors.Join(err, m.Close())
+			return err
 		}
-		go m.ProvisionGrafana(ctx, api, dcfg)
+		m.Grafana = &pipeline.Grafana{API: api, Config: dcfg}
 	}
-	demoDone := make(chan struct{})
-	go func() {
-		defer close(demoDone)
-		if cfg.Demo && m.Role.Ingest {
-			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, stdout, log); err != nil {
-				log.Error("demo", "err", err)
-			}
+	if err := m.Run(ctx); err != nil {
+		cerr := m.Close()
+		if ctx.Err() != nil { // interrupted while starting: a clean stop
+			log.Info("interrupted during start-up; stopped", "during", err)
+			return nil
 		}
-	}()
-	<-ctx.Done()
-	<-demoDone
+		return errors.Join(err, cerr)
+	}
+	m.WhereToLook(stdout)
+	if err := m.Wait(ctx); err != nil {
+		log.Error("a stage failed; stopping", "err", err)
+		return errors.Join(err, m.Close())
+	}
 	log.Info("shutting down: draining requests and the batch in hand")
 	return m.Close()
 }

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"time"
@@ -13,6 +14,12 @@ import (
 type Retention struct {
 	CheckInMonths   int // raw check-ins and their arrivals (default 24)
 	ReportingMonths int // published figures, alerts and counts (default 60)
+}
+
+// RetentionFlags registers the retention windows as flags.
+func RetentionFlags(fs *flag.FlagSet, r *Retention) {
+	fs.IntVar(&r.CheckInMonths, "retain-checkins", DefaultRetention.CheckInMonths, "months raw check-ins are kept")
+	fs.IntVar(&r.ReportingMonths, "retain-reporting", DefaultRetention.ReportingMonths, "months published figures and alerts are kept")
 }
 
 // DefaultRetention is 24 months of check-ins and 60 of reporting.

@@ -5,6 +5,7 @@ package httpserve
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,7 +14,9 @@ import (
 
 // Start listens on addr (port 0 picks one) and serves h in the background.
 // It returns the server, for Shutdown, and the address it listens on.
-func Start(addr string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
+// failed, when not nil, is told when the server stops serving other than by
+// Shutdown or Close.
+func Start(addr string, h http.Handler, log *slog.Logger, failed func(error)) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", err
@@ -29,6 +32,9 @@ func Start(addr string, h http.Handler, log *slog.Logger) (*http.Server, string,
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "addr", ln.Addr().String(), "err", err)
+			if failed != nil {
+				failed(fmt.Errorf("http server %s: %w", ln.Addr(), err))
+			}
 		}
 	}()
 	return srv, ln.Addr().String(), nil

@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,14 +26,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
+	"github.com/tendhq/tend/internal/retry"
+	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
@@ -43,6 +50,10 @@ type Main struct {
 	Config Config
 	Role   Role
 	Log    *slog.Logger
+	// Stdout hears the demo's progress (default: discarded).
+	Stdout io.Writer
+	// Grafana, when set, is provisioned once the pipeline runs.
+	Grafana *Grafana
 
 	nats     *server.Server
 	conn     *stream.Conn
@@ -55,9 +66,25 @@ type Main struct {
 	metricsServer *http.Server
 	metricsAddr   string
 
-	stopProcessor context.CancelFunc
-	processorDone chan error
-	workers       int
+	// The supervisor: the long-running stages (processor, reporter) run in
+	// group; the first that fails cancels the others and is reported by
+	// Wait, as is an HTTP server that stops serving.
+	group      *errgroup.Group
+	stopStages context.CancelFunc
+	closing    atomic.Bool
+	failOnce   sync.Once
+	failed     chan struct{}
+	failure    error
+
+	claims   jetstream.KeyValue
+	stopSide context.CancelFunc
+	side     sync.WaitGroup
+}
+
+// Grafana is where and how tend provisions its dashboards.
+type Grafana struct {
+	API    dashboards.API
+	Config dashboards.Config
 }
 
 // Run starts the parts of m.Role and returns once all of them serve.
@@ -65,6 +92,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.Default()
 	}
+	m.failed = make(chan struct{})
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -84,7 +112,72 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	return m.startMetrics()
+	if err := m.startMetrics(); err != nil {
+		return err
+	}
+	m.startSideTasks()
+	return nil
+}
+
+// startSideTasks starts what runs beside the stages until Close — Grafana
+// provisioning, the demo's check-ins, the daily retention run. Their
+// failures are logged; none ends the process.
+func (m *Main) startSideTasks() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopSide = cancel
+	run := func(task func(context.Context)) {
+		m.side.Add(1)
+		go func() { defer m.side.Done(); task(ctx) }()
+	}
+	if m.Grafana != nil {
+		run(m.provisionGrafana)
+	}
+	if m.Config.Demo && m.Role.Ingest {
+		run(func(ctx context.Context) {
+			out := cmp.Or[io.Writer](m.Stdout, io.Discard)
+			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, out, m.Log); err != nil && ctx.Err() == nil {
+				m.Log.Error("demo", "err", err)
+			}
+		})
+	}
+	if m.Role.Process {
+		run(m.retainDaily)
+	}
+}
+
+// retainDaily applies the retention windows at start and every day after:
+// ClickHouse's monthly partitions, and the claims (with the alert memory
+// they carry) of periods past the reporting window. Each run is audited.
+func (m *Main) retainDaily(ctx context.Context) {
+	r := m.Config.Retention
+	if r == (clickhouse.Retention{}) {
+		r = clickhouse.DefaultRetention
+	}
+	for {
+		now := time.Now()
+		dropped, err := m.store.ApplyRetention(ctx, r, now)
+		expired := 0
+		if err == nil {
+			expired, err = reporting.ExpireClaims(ctx, m.claims, now.AddDate(0, -r.ReportingMonths, 0))
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		e := clickhouse.AuditEntry{Actor: "tend " + m.Role.Name, Action: "retention", Target: m.Config.ClickHouse.Database + ", " + m.Config.ClickHouse.ReportingDatabase,
+			Outcome: "ok", Detail: fmt.Sprintf("%d partitions dropped, %d claims expired", len(dropped), expired)}
+		if err != nil {
+			e.Outcome = err.Error()
+			m.Log.Error("retention run failed; next run in a day", "err", err)
+		} else if len(dropped)+expired > 0 {
+			m.Log.Info("retention applied", "partitions", len(dropped), "claims", expired)
+		}
+		if aerr := m.store.Audit(ctx, e); aerr != nil {
+			m.Log.Error("audit trail not written", "action", e.Action, "err", aerr)
+		}
+		if !retry.Sleep(ctx, 24*time.Hour) {
+			return
+		}
+	}
 }
 
 // openStore connects to ClickHouse, and for the processor applies the schema.
@@ -121,13 +214,14 @@ func (m *Main) openNATS(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log, Users: users})
+		ns, err := stream.RunServer(stream.ServerConfig{Dir: m.Config.DataDir, Listen: m.Config.NATSListen, Log: m.Log, Users: users, Sync: m.Config.NATSSync})
 		if err != nil {
 			return err
 		}
 		m.nats = ns
 		url, creds = ns.ClientURL(), stream.Credentials{NkeyFile: stream.SeedFile(m.natsUsersDir(), stream.RoleUp)}
-		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"), "users", m.natsUsersDir())
+		m.Log.Info("embedded NATS with JetStream", "url", url, "store", filepath.Join(m.Config.DataDir, "jetstream"),
+			"users", m.natsUsersDir(), "sync", m.Config.NATSSync)
 	}
 	conn, err := stream.Connect(ctx, url, "tend-"+m.Role.Name, creds, m.Log)
 	if err != nil {
@@ -163,8 +257,17 @@ func (m *Main) startIngest() error {
 		ingest.WithFeedback(fb),
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
-		ingest.WithReadiness(m.conn.Ready),
-		ingest.WithReadiness(m.store.Ping),
+		ingest.WithReadiness(m.conn.Ready), // ingest needs NATS only
+	}
+	if m.Config.MaxRequests > 0 || m.Config.MaxInflightBytes > 0 {
+		reqs, bytes := m.Config.MaxRequests, m.Config.MaxInflightBytes
+		if reqs <= 0 {
+			reqs = ingest.DefaultMaxRequests
+		}
+		if bytes <= 0 {
+			bytes = ingest.DefaultMaxBytes
+		}
+		opts = append(opts, ingest.WithLimits(reqs, bytes))
 	}
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
@@ -177,7 +280,7 @@ func (m *Main) startIngest() error {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
 	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log)
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -264,11 +367,10 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	claims, err := stream.EnsureClaims(ctx, m.js, m.Config.Streams)
-	if err != nil {
+	if m.claims, err = stream.EnsureClaims(ctx, m.js, m.Config.Streams); err != nil {
 		return err
 	}
-	reporter := reporting.New(m.store, claims, m.js, rcfg,
+	reporter := reporting.New(m.store, m.claims, m.js, rcfg,
 		reporting.WithLogger(m.Log),
 		reporting.WithRegisterer(m.registry),
 	)
@@ -278,30 +380,101 @@ func (m *Main) startProcessor(ctx context.Context) error {
 		processor.WithLogger(m.Log),
 		processor.WithRegisterer(m.registry),
 	)
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopProcessor = cancel
-	m.processorDone = make(chan error, 2)
-	m.workers = 2
-	go func() { m.processorDone <- p.Run(pctx) }()
-	go func() { m.processorDone <- reporter.Run(pctx) }()
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopStages = cancel
+	group, gctx := errgroup.WithContext(base)
+	m.group = group
+	m.stage(gctx, "processor", p.Run)
+	m.stage(gctx, "reporter", reporter.Run)
+	return nil
+}
+
+// stage runs one long-running stage under the supervisor. A stage that
+// returns before Close, with an error or without, has failed: the process
+// must end rather than run on without it.
+func (m *Main) stage(ctx context.Context, name string, run func(context.Context) error) {
+	m.group.Go(func() error {
+		err := run(ctx)
+		if m.closing.Load() {
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		err = fmt.Errorf("%s: %w", name, err)
+		m.fail(err)
+		return err
+	})
+}
+
+// fail records the first failure of a stage and stops the other stages.
+func (m *Main) fail(err error) {
+	m.failOnce.Do(func() {
+		m.failure = err
+		close(m.failed)
+		if m.stopStages != nil && !m.closing.Load() {
+			m.stopStages()
+		}
+	})
+}
+
+// Wait blocks until ctx ends (it returns nil) or a stage fails (it returns
+// that stage's error): a stage that fails ends its process.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-m.failed:
+		return m.failure
+	}
+}
+
+// ready reports whether this process's dependencies answer: NATS, and for
+// the processor ClickHouse. The metrics server serves it as /readyz.
+func (m *Main) ready(ctx context.Context) error {
+	if m.conn == nil {
+		return errors.New("nats: not connected")
+	}
+	if err := m.conn.Ready(ctx); err != nil {
+		return err
+	}
+	if m.Role.Process {
+		if err := m.store.Ping(ctx); err != nil {
+			return fmt.Errorf("clickhouse: %w", err)
+		}
+	}
 	return nil
 }
 
 func (m *Main) startMetrics() error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := m.ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
 	var err error
-	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log)
+	m.metricsServer, m.metricsAddr, err = httpserve.Start(m.Config.MetricsAddr, mux, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
 }
 
-// ProvisionGrafana installs the dashboards in the Grafana at
-// Config.GrafanaURL while the pipeline runs; a failure is logged, never fatal.
-func (m *Main) ProvisionGrafana(ctx context.Context, api dashboards.API, cfg dashboards.Config) {
-	report, err := dashboards.ProvisionRetrying(ctx, api, cfg, m.Log)
+// provisionGrafana installs the dashboards in m.Grafana while the pipeline
+// runs; a failure is logged, never fatal.
+func (m *Main) provisionGrafana(ctx context.Context) {
+	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.API, m.Grafana.Config, m.Log)
 	if err == nil {
 		m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", strings.Join(report, "; "))
 	} else if ctx.Err() == nil {
@@ -324,14 +497,20 @@ func (m *Main) NATSURL() string { return m.conn.NC.ConnectedUrl() }
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
+	m.closing.Store(true)
+	if m.stopSide != nil {
+		m.stopSide()
+		m.side.Wait()
+	}
 	var errs []error
 	if m.httpServer != nil {
 		errs = append(errs, m.httpServer.Shutdown(ctx))
 	}
-	if m.stopProcessor != nil {
-		m.stopProcessor()
-		for range m.workers {
-			errs = append(errs, <-m.processorDone)
+	if m.group != nil {
+		m.stopStages()
+		// A failure Wait already reported is not reported again.
+		if err := m.group.Wait(); err != nil && err != m.failure {
+			errs = append(errs, err)
 		}
 	}
 	if m.metricsServer != nil {
@@ -399,7 +578,9 @@ var (
 type Config struct {
 	DataDir    string
 	NATSListen string
-	NATSURL    string
+	// NATSSync is when the embedded JetStream fsyncs (zero: every write).
+	NATSSync stream.Sync
+	NATSURL  string
 	// NATSCredentials authenticate to an external NATS (tend ingest, process).
 	NATSCredentials stream.Credentials
 	// Streams sizes tend's streams: replicas on a cluster, how long dead
@@ -412,6 +593,10 @@ type Config struct {
 	ClickHouse clickhouse.Config
 
 	FeedbackConfig string
+	// MaxRequests and MaxInflightBytes bound ingest's work in flight
+	// (zero: ingest's defaults).
+	MaxRequests      int
+	MaxInflightBytes int64
 	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
 	IngestTokens string
 	// GrafanaURL, when set, has `tend up` provision Grafana at start.
@@ -426,6 +611,10 @@ type Config struct {
 
 	// MinGroupSize is k, PublishAfter and Settle say when a closed period is
 	// published, Periods overrides period lengths ("miniz=month").
+	// Retention is how long ClickHouse keeps check-ins and reporting rows
+	// (zero: clickhouse.DefaultRetention).
+	Retention clickhouse.Retention
+
 	MinGroupSize int
 	PublishAfter time.Duration
 	Settle       time.Duration

@@ -12,6 +12,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// PublishAsyncTimeout bounds how long an asynchronous publish waits for its
+// ack; ingest answers well before it (its publish timeout).
+const PublishAsyncTimeout = 30 * time.Second
+
 // Conn is one process's connection to NATS and its JetStream context.
 type Conn struct {
 	NC *nats.Conn
@@ -70,7 +74,10 @@ func Connect(ctx context.Context, url, name string, creds Credentials, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
 	}
-	js, err := jetstream.New(nc)
+	// An asynchronous publish never acked resolves with an error after
+	// PublishAsyncTimeout instead of staying pending for ever (it would count
+	// against the client's limit of pending publishes and stall later ones).
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(PublishAsyncTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,6 +24,40 @@ type ServerConfig struct {
 	// Users, when set, are the only ones the server lets in, each with its
 	// role's permissions. Without them it is open: for tests only.
 	Users Users
+	// Sync says when JetStream fsyncs its files; the zero value is
+	// SyncAlways, the only setting under which a single node's ack means
+	// the message survives a power loss.
+	Sync Sync
+}
+
+// Sync is when the embedded JetStream fsyncs what it stored: after every
+// write before acking it (Interval 0, "always"), or in the background every
+// Interval (faster; a power loss or kernel crash can lose the acknowledged
+// messages of the last Interval, a process crash cannot).
+type Sync struct {
+	Interval time.Duration
+}
+
+// Always reports whether every write is fsynced before it is acknowledged.
+func (s Sync) Always() bool { return s.Interval <= 0 }
+
+func (s Sync) String() string {
+	if s.Always() {
+		return "always"
+	}
+	return s.Interval.String()
+}
+
+// ParseSync reads "always" or a positive duration ("2m", the NATS default).
+func ParseSync(v string) (Sync, error) {
+	if strings.EqualFold(v, "always") {
+		return Sync{}, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return Sync{}, fmt.Errorf("sync %q: want \"always\" or a positive duration such as 1s or 2m", v)
+	}
+	return Sync{Interval: d}, nil
 }
 
 // RunServer starts an embedded NATS server with JetStream and waits until it
@@ -54,6 +89,12 @@ func RunServer(cfg ServerConfig) (*server.Server, error) {
 			return nil, fmt.Errorf("nats users: %w", err)
 		}
 	}
+	if cfg.Sync.Always() {
+		opts.SyncAlways = true
+		opts.SyncInterval = 2 * time.Minute // unused while SyncAlways; set so the server keeps it
+	} else {
+		opts.SyncInterval = cfg.Sync.Interval
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("nats server: %w", err)
@@ -79,3 +120,12 @@ func (l serverLog) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(fo
 func (l serverLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
 func (l serverLog) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l serverLog) Tracef(format string, v ...any)  {}
+
+// Set parses v as ParseSync does, so that a Sync is a flag.Value.
+func (s *Sync) Set(v string) error {
+	p, err := ParseSync(v)
+	if err == nil {
+		*s = p
+	}
+	return err
+}
