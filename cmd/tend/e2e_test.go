@@ -205,3 +205,14 @@ func grep(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestUpAppliesRetention: a processing tend applies the retention windows
+// as it starts (and daily after), and audits the run.
+func TestUpAppliesRetention(t *testing.T) {
+	m := startMain(t)
+	store := testenv.OpenStore(t, m.Config.ClickHouse)
+	testenv.Eventually(t, 30*time.Second, "an audited retention run", func() bool {
+		entries, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: "retention"})
+		return err == nil && len(entries) == 1 && entries[0].Actor == "tend up" && entries[0].Outcome == "ok"
+	})
+}
