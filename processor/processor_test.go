@@ -287,8 +287,7 @@ func TestClusterNodeFailure(t *testing.T) {
 func TestOutageOutlastsTimeouts(t *testing.T) {
 	n := testenv.StartNATS(t)
 	server := testenv.StartClickHouseServer(t)
-	cfg := testenv.ClickHouseConfig(t)
-	cfg.Addr = server.Addr
+	cfg := server.Use(testenv.ClickHouseConfig(t))
 	store := testenv.OpenStore(t, cfg)
 
 	p := New(n.JS, store, WithBatch(100, 50*time.Millisecond), WithAckWait(5*time.Second), WithLogger(quiet))

@@ -113,6 +113,15 @@ func (pl *pipeline) publish(t testing.TB, msgs []*nats.Msg) {
 	})
 }
 
+// waitStored waits until n check-ins are stored: the consumer's counts can
+// say "nothing pending" a moment before the last insert is visible.
+func (pl *pipeline) waitStored(t testing.TB, n uint64) {
+	t.Helper()
+	testenv.Eventually(t, time.Minute, fmt.Sprintf("%d check-ins stored", n), func() bool {
+		return testenv.Count(t, pl.store, "SELECT count() FROM "+pl.store.Config().Database+".checkins FINAL") >= n
+	})
+}
+
 // pass runs one reporting pass and fails the test on an error.
 func (pl *pipeline) pass(t testing.TB) Summary {
 	t.Helper()
@@ -165,6 +174,7 @@ func TestOpenPeriodNeverShowsAScore(t *testing.T) {
 	pl.at(week.Add(72 * time.Hour)) // the week is open
 	for i, a := range answers {
 		pl.publish(t, events(t, []checkin.CheckIn{checkIn(fmt.Sprint("c", i), i, a, week.Add(time.Duration(i+1)*time.Hour))}))
+		pl.waitStored(t, uint64(i+1))
 		if s := pl.pass(t); s.Published != 0 {
 			t.Fatalf("after check-in %d: published %d periods of an open week", i+1, s.Published)
 		}
