@@ -65,7 +65,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	var cfg clickhouse.Config
 	var f clickhouse.AuditFilter
 	var since time.Duration
-	fs := envflag.New("audit", "Lists the audit trail of administrative actions (erase, retention), newest first.", stderr)
+	fs := envflag.New("audit", "Lists the audit trail of administrative actions (erase, retention, provision), newest first.", stderr)
 	fs.StringVar(&f.Action, "action", "", "only this action")
 	fs.DurationVar(&since, "since", 0, "only the last `duration` (e.g. 720h); 0: all")
 	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries")

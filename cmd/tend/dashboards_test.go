@@ -13,6 +13,7 @@ import (
 
 	"github.com/tendhq/tend/dashboards"
 	"github.com/tendhq/tend/dashboards/grafanatest"
+	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
@@ -101,6 +102,11 @@ func TestUpProvisionsGrafana(t *testing.T) {
 		var ok bool
 		fake.Locked(func() { _, ok = fake.Dashboards[dashboards.DashboardUID] })
 		return ok
+	})
+	store := testenv.OpenStore(t, ch)
+	testenv.Eventually(t, 30*time.Second, "the provisioning in the audit trail", func() bool {
+		entries, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: "provision"})
+		return err == nil && len(entries) == 1 && entries[0].Target == srv.URL && entries[0].Outcome == "ok"
 	})
 	cancel()
 	if err := <-done; err != nil {

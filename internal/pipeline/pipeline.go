@@ -171,9 +171,7 @@ func (m *Main) retainDaily(ctx context.Context) {
 		} else if len(dropped)+expired > 0 {
 			m.Log.Info("retention applied", "partitions", len(dropped), "claims", expired)
 		}
-		if aerr := m.store.Audit(ctx, e); aerr != nil {
-			m.Log.Error("audit trail not written", "action", e.Action, "err", aerr)
-		}
+		m.audit(ctx, e)
 		if !retry.Sleep(ctx, 24*time.Hour) {
 			return
 		}
@@ -471,15 +469,29 @@ func (m *Main) startMetrics() error {
 	return nil
 }
 
+// audit records an action of this process in the audit trail; a trail that
+// cannot be written is logged, since the action itself has happened.
+func (m *Main) audit(ctx context.Context, e clickhouse.AuditEntry) {
+	if err := m.store.Audit(ctx, e); err != nil {
+		m.Log.Error("audit trail not written", "action", e.Action, "err", err)
+	}
+}
+
 // provisionGrafana installs the dashboards in m.Grafana while the pipeline
 // runs; a failure is logged, never fatal.
 func (m *Main) provisionGrafana(ctx context.Context) {
 	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.API, m.Grafana.Config, m.Log)
+	if ctx.Err() != nil {
+		return
+	}
+	e := clickhouse.AuditEntry{Actor: "tend " + m.Role.Name, Action: "provision", Target: m.Config.GrafanaURL, Outcome: "ok", Detail: strings.Join(report, "; ")}
 	if err == nil {
-		m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", strings.Join(report, "; "))
-	} else if ctx.Err() == nil {
+		m.Log.Info("grafana provisioned", "url", m.Config.GrafanaURL, "report", e.Detail)
+	} else {
+		e.Outcome = err.Error()
 		m.Log.Error("grafana provisioning failed; run `tend dashboards provision` once it is fixed", "url", m.Config.GrafanaURL, "err", err)
 	}
+	m.audit(ctx, e)
 }
 
 // IngestURL is the base URL of the ingest API.
