@@ -512,3 +512,18 @@ func TestFieldErrorsError(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestEveryAnswerHasItsAnchor: the forms that label every option — all but
+// the SCS-SF, whose form labels only its two ends — have an anchor for every
+// answer they allow, so a clinician never meets an unlabelled option (the
+// Mini-Z's five statements among them).
+func TestEveryAnswerHasItsAnchor(t *testing.T) {
+	for _, name := range []string{"proqol5", "cbi", "miniz"} {
+		in, _ := Lookup(name)
+		for _, v := range in.Allowed {
+			if in.Anchors[v] == "" {
+				t.Errorf("%s: answer %d has no anchor", name, v)
+			}
+		}
+	}
+}

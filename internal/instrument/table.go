@@ -164,7 +164,9 @@ var miniz = Instrument{
 	Allowed:  []int{1, 2, 3, 4, 5},
 	Anchors: map[int]string{
 		1: "I enjoy my work. I have no symptoms of burnout.",
+		2: "Occasionally I am under stress, and I don't always have as much energy as I once did, but I don't feel burned out.",
 		3: "I am definitely burning out and have one or more symptoms of burnout, such as physical and emotional exhaustion.",
+		4: "The symptoms of burnout that I'm experiencing won't go away. I think about frustration at work a lot.",
 		5: "I feel completely burned out and often wonder if I can go on. I am at the point where I may need some changes or may need to seek some sort of help.",
 	},
 	defs: []scoreDef{
