@@ -42,7 +42,9 @@ type Stream interface {
 
 // Defaults of the options.
 const (
-	DefaultBatchSize = 1000
+	// DefaultBatchSize is the largest batch: batches are sized from the
+	// backlog, one message when idle, up to this when behind.
+	DefaultBatchSize = 20_000
 	DefaultBatchWait = 250 * time.Millisecond
 	DefaultAckWait   = 60 * time.Second
 	minBackoff       = 100 * time.Millisecond
