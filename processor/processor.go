@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -41,7 +42,9 @@ type Stream interface {
 
 // Defaults of the options.
 const (
-	DefaultBatchSize = 1000
+	// DefaultBatchSize is the largest batch: batches are sized from the
+	// backlog, one message when idle, up to this when behind.
+	DefaultBatchSize = 20_000
 	DefaultBatchWait = 250 * time.Millisecond
 	DefaultAckWait   = 60 * time.Second
 	minBackoff       = 100 * time.Millisecond
@@ -135,8 +138,29 @@ func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return c, nil
 }
 
-// Run consumes until ctx ends. On shutdown the batch in hand is stored and
-// acked first; what was not stored is left unacked for redelivery.
+// inFlight is how many fetched batches the processor holds at most: one
+// being inserted while the next is fetched and decoded.
+const inFlight = 2
+
+// batch is fetched messages, decoded: the rows to insert and the messages
+// to ack once they are stored.
+type batch struct {
+	seq     uint64 // 1, 2, … in fetch order
+	fetched int
+	rows    []checkin.Scored
+	msgs    []jetstream.Msg // the messages of rows, in order
+	start   time.Time
+	drain   context.Context // what a shutdown gives this batch
+	cancel  context.CancelFunc
+}
+
+// Run consumes until ctx ends. It fetches and decodes the next batch while
+// the previous one is inserted (at most inFlight batches held), stores the
+// batches one at a time in fetch order, and acks each only after its insert
+// committed. Batches are sized from the backlog: one message when idle (it
+// is stored at once), up to the batch size when behind. On shutdown the
+// batches in hand are stored and acked first; what was not stored is left
+// unacked for redelivery.
 func (p *Processor) Run(ctx context.Context) error {
 	cons, err := p.consumer(ctx)
 	if err != nil {
@@ -145,10 +169,21 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	p.log.Info("processor running", "durable", stream.ProcessorDurable, "batch_size", p.batchSize, "batch_wait", p.batchWait)
+	p.log.Info("processor running", "durable", stream.ProcessorDurable, "max_batch", p.batchSize, "batch_wait", p.batchWait)
+	var pending uint64
+	if info := cons.CachedInfo(); info != nil {
+		pending = info.NumPending
+	}
+	batches := make(chan *batch, inFlight-1)
+	var fetched atomic.Uint64
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		p.storeAll(ctx, batches, &fetched)
+	}()
 	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for ctx.Err() == nil {
-		msgs, err := p.fetch(cons)
+		msgs, err := p.fetch(cons, p.nextSize(pending))
 		if err != nil {
 			wait := backoff.Next()
 			p.log.Warn("fetch failed; retrying", "err", err, "backoff", wait)
@@ -159,23 +194,36 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		backoff.Reset()
 		if len(msgs) == 0 {
+			pending = 0
 			continue
 		}
-		if err := p.handle(ctx, msgs); err != nil {
-			p.log.Warn("batch left unacked for redelivery", "messages", len(msgs), "err", err)
+		if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
+			pending = md.NumPending
 		}
+		b := p.prepare(ctx, msgs)
+		b.seq = fetched.Add(1)
+		p.hand(batches, b)
 	}
+	close(batches)
+	<-stored
 	p.log.Info("processor stopped")
 	return nil
 }
 
-// fetch waits for up to batchSize messages or batchWait, whichever first.
-func (p *Processor) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
-	batch, err := cons.Fetch(p.batchSize, jetstream.FetchMaxWait(p.batchWait))
+// nextSize is the size of the next fetch: the backlog the consumer reported
+// last, at least one (idle: the first check-in to arrive is stored at once,
+// a burst after it is fetched whole) and at most the batch size.
+func (p *Processor) nextSize(pending uint64) int {
+	return int(min(max(pending, 1), uint64(p.batchSize)))
+}
+
+// fetch waits for up to n messages or batchWait, whichever first.
+func (p *Processor) fetch(cons jetstream.Consumer, n int) ([]jetstream.Msg, error) {
+	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(p.batchWait))
 	if err != nil {
 		return nil, err
 	}
-	var msgs []jetstream.Msg
+	msgs := make([]jetstream.Msg, 0, n)
 	for m := range batch.Messages() {
 		msgs = append(msgs, m)
 	}
@@ -185,24 +233,21 @@ func (p *Processor) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
 	return msgs, nil
 }
 
-// handle stores one batch and acks it. Invalid messages are dead-lettered.
-// The insert is retried with back-off, each attempt bounded, for as long as
-// the store is down, until it succeeds or stop ends (shutdown). An attempt
-// under way when stop ends may finish within the drain timeout: a shutdown
-// must not strand work already fetched, nor wait on it for ever.
-func (p *Processor) handle(stop context.Context, msgs []jetstream.Msg) error {
-	drain, cancel := drainContext(stop, p.drainTimeout)
-	defer cancel()
-	start := time.Now()
-	rows := make([]checkin.Scored, 0, len(msgs))
-	stored := make([]jetstream.Msg, 0, len(msgs))
+// prepare decodes a fetched batch. Invalid messages are dead-lettered (and
+// acked) here: they are never stored.
+func (p *Processor) prepare(stop context.Context, msgs []jetstream.Msg) *batch {
+	b := &batch{fetched: len(msgs), start: time.Now()}
+	b.drain, b.cancel = drainContext(stop, p.drainTimeout)
+	b.rows = make([]checkin.Scored, 0, len(msgs))
+	b.msgs = make([]jetstream.Msg, 0, len(msgs))
+	now := p.now()
 	for _, m := range msgs {
 		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 			p.metrics.redelivered.Inc()
 		}
-		row, reason, err := p.decode(m)
+		row, reason, err := p.decode(m, now)
 		if err != nil {
-			actx, cancel := context.WithTimeout(drain, p.attemptTimeout)
+			actx, cancel := context.WithTimeout(b.drain, p.attemptTimeout)
 			err := p.deadLetter(actx, m, reason, err)
 			cancel()
 			if err != nil {
@@ -210,23 +255,74 @@ func (p *Processor) handle(stop context.Context, msgs []jetstream.Msg) error {
 			}
 			continue
 		}
-		rows = append(rows, row)
-		stored = append(stored, m)
+		b.rows = append(b.rows, row)
+		b.msgs = append(b.msgs, m)
 	}
-	if err := p.insert(drain, stop, rows, stored); err != nil {
+	return b
+}
+
+// hand passes b to the inserter, keeping its messages' ack deadline from
+// expiring while it waits (the insert before it may wait out an outage).
+func (p *Processor) hand(out chan<- *batch, b *batch) {
+	select {
+	case out <- b:
+		return
+	default:
+	}
+	tick := time.NewTicker(max(p.ackWait/3, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case out <- b:
+			return
+		case <-tick.C:
+			for _, m := range b.msgs {
+				_ = m.InProgress() // best effort, as in insert
+			}
+		}
+	}
+}
+
+// storeAll stores and acks the batches in the order they were fetched.
+// When one fails (an insert abandoned at shutdown, an ack on a connection
+// that is gone), the batches fetched before the failure are dropped
+// unacked: JetStream redelivers them.
+func (p *Processor) storeAll(stop context.Context, in <-chan *batch, fetched *atomic.Uint64) {
+	var dropThrough uint64
+	for b := range in {
+		if b.seq <= dropThrough {
+			b.cancel()
+			p.log.Debug("batch dropped unacked for redelivery", "messages", b.fetched)
+			continue
+		}
+		if err := p.handle(stop, b); err != nil {
+			p.log.Warn("batch left unacked for redelivery", "messages", b.fetched, "err", err)
+			dropThrough = fetched.Load()
+		}
+	}
+}
+
+// handle stores one decoded batch and acks it. The insert is retried with
+// back-off, each attempt bounded, for as long as the store is down, until
+// it succeeds or stop ends (shutdown). An attempt under way when stop ends
+// may finish within the drain timeout: a shutdown must not strand work
+// already fetched, nor wait on it for ever.
+func (p *Processor) handle(stop context.Context, b *batch) error {
+	defer b.cancel()
+	if err := p.insert(b.drain, stop, b.rows, b.msgs); err != nil {
 		return err
 	}
 	if p.beforeAck != nil {
 		p.beforeAck()
 	}
-	for _, m := range stored {
+	for _, m := range b.msgs {
 		if err := m.Ack(); err != nil {
 			return fmt.Errorf("ack: %w", err)
 		}
 	}
-	p.metrics.stored.Add(float64(len(stored)))
-	p.metrics.batchSize.Observe(float64(len(msgs)))
-	p.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	p.metrics.stored.Add(float64(len(b.msgs)))
+	p.metrics.batchSize.Observe(float64(b.fetched))
+	p.metrics.batchSeconds.Observe(time.Since(b.start).Seconds())
 	return nil
 }
 
@@ -237,12 +333,12 @@ const (
 )
 
 // decode turns a message into a row, or says why it cannot be one.
-func (p *Processor) decode(m jetstream.Msg) (checkin.Scored, string, error) {
+func (p *Processor) decode(m jetstream.Msg, now time.Time) (checkin.Scored, string, error) {
 	ev, err := checkin.DecodeEvent(m.Data())
 	if err != nil {
 		return checkin.Scored{}, ReasonDecode, err
 	}
-	res, err := ev.Validate(p.now())
+	res, err := ev.Validate(now)
 	if err != nil {
 		return checkin.Scored{}, ReasonInvalid, err
 	}

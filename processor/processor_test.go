@@ -329,3 +329,14 @@ func TestStopWhileCreatingConsumer(t *testing.T) {
 		t.Errorf("Run stopped while creating its consumer returned %v, want nil", err)
 	}
 }
+
+// TestNextSize: batches follow the backlog, one message when idle, never
+// more than the batch size.
+func TestNextSize(t *testing.T) {
+	p := New(nil, nil, WithBatch(10_000, time.Second))
+	for pending, want := range map[uint64]int{0: 1, 1: 1, 700: 700, 10_000: 10_000, 250_000: 10_000} {
+		if got := p.nextSize(pending); got != want {
+			t.Errorf("nextSize(%d) = %d, want %d", pending, got, want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func serveConfig(r pipeline.Role, args []string, getenv func(string) string, std
 		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
 	if r.Process {
-		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts")
+		fs.IntVar(&c.BatchSize, "batch-size", processor.DefaultBatchSize, "largest batch the processor fetches and inserts; batches follow the backlog up to it (one check-in when idle)")
 		fs.DurationVar(&c.BatchWait, "batch-wait", processor.DefaultBatchWait, "longest wait to fill a batch")
 		fs.DurationVar(&c.AckWait, "ack-wait", processor.DefaultAckWait, "how long JetStream waits for an ack before redelivering")
 		fs.IntVar(&c.MinGroupSize, "min-group-size", figures.MinK, "k: fewest distinct respondents a published figure describes (at least 5)")
