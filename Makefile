@@ -31,12 +31,12 @@ test: clickhouse-up chdb-install vet
 	$(MAKE) --no-print-directory fuzz
 
 ## chaos: the fault suite, full form (200,000 check-ins; processor kills, ClickHouse down 90 s and 5 min,
-##   a NATS restart and stall) on a ClickHouse server of its own; prints one line of figures (about 20 min)
+##   a NATS restart and stall) on a ClickHouse server of its own; prints one line of figures (about 16 min)
 chaos: nats-server build
 	TEND_CHAOS_FULL=1 TEND_CHAOS_NATS_SERVER=$(NATS_SERVER) TEND_CHAOS_TEND=$(CURDIR)/$(BIN) \
 	  $(GO) test -count=1 -timeout 60m -v -run '^TestChaos$$' ./chaos
 
-## chaos-short: the fault suite's short form (20,000 check-ins, shorter outages; about 4 min), part of `make test`
+## chaos-short: the fault suite's short form (20,000 check-ins, shorter outages; about 4–5 min), part of `make test`
 chaos-short: nats-server build
 	TEND_CHAOS_NATS_SERVER=$(NATS_SERVER) TEND_CHAOS_TEND=$(CURDIR)/$(BIN) \
 	  $(GO) test -count=1 -timeout 15m -v -run '^TestChaos$$' ./chaos
