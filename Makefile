@@ -11,7 +11,12 @@ run: export TEND_CLICKHOUSE_USER ?= tend
 run: export TEND_CLICKHOUSE_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/tend
 run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/grafana
 
-.PHONY: run test build clickhouse-up clickhouse-down chdb-install vet fuzz bench clean
+# The fault suite (chaos/) runs nats-server as a process of its own: this
+# version, installed into bin/ by the targets that need it.
+NATS_SERVER_VERSION := v2.15.2
+NATS_SERVER         := $(CURDIR)/bin/nats-server
+
+.PHONY: run test build clickhouse-up clickhouse-down chdb-install vet fuzz bench clean chaos chaos-short nats-server
 
 ## run: ClickHouse up, build, `tend up --demo` (demo check-ins flow; Ctrl-C stops)
 run: clickhouse-up build
@@ -22,7 +27,26 @@ run: clickhouse-up build
 ##   TEND_TEST_CLICKHOUSE_PASSWORD_FILE) on TEND_TEST_CLICKHOUSE_ADDR, else 127.0.0.1:$$TEND_CH_TCP_PORT (9000)
 test: clickhouse-up chdb-install vet
 	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory chaos-short
 	$(MAKE) --no-print-directory fuzz
+
+## chaos: the fault suite, full form (200,000 check-ins; processor kills, ClickHouse down 90 s and 5 min,
+##   a NATS restart and stall) on a ClickHouse server of its own; prints one line of figures (about 16 min)
+chaos: nats-server build
+	TEND_CHAOS_FULL=1 TEND_CHAOS_NATS_SERVER=$(NATS_SERVER) TEND_CHAOS_TEND=$(CURDIR)/$(BIN) \
+	  $(GO) test -count=1 -timeout 60m -v -run '^TestChaos$$' ./chaos
+
+## chaos-short: the fault suite's short form (20,000 check-ins, shorter outages; about 4–5 min), part of `make test`
+chaos-short: nats-server build
+	TEND_CHAOS_NATS_SERVER=$(NATS_SERVER) TEND_CHAOS_TEND=$(CURDIR)/$(BIN) \
+	  $(GO) test -count=1 -timeout 15m -v -run '^TestChaos$$' ./chaos
+
+## nats-server: the pinned nats-server, for the fault suite
+nats-server:
+	@if [ "$$($(NATS_SERVER) --version 2>/dev/null)" != "nats-server: $(NATS_SERVER_VERSION)" ]; then \
+	  echo "installing nats-server $(NATS_SERVER_VERSION) into bin/"; \
+	  GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION); \
+	fi
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tend
