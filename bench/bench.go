@@ -132,22 +132,11 @@ func brokerBaseline(ctx context.Context, js jetstream.JetStream, cs []checkin.Ch
 // storeBaseline inserts the check-ins, scored, straight into databases of
 // its own in batches of size, and returns rows per second.
 func storeBaseline(ctx context.Context, cfg clickhouse.Config, cs []checkin.CheckIn, size int) (float64, error) {
-	store, drop, err := scratchStore(ctx, cfg, "_baseline")
+	rate, err := rawInsert(ctx, cfg, cs, nil, slices.Repeat([]int{size}, (len(cs)+size-1)/size))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("store baseline: %w", err)
 	}
-	defer drop()
-	rows, err := scored(cs, nil)
-	if err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	for chunk := range slices.Chunk(rows, size) {
-		if err := store.InsertCheckins(ctx, chunk); err != nil {
-			return 0, fmt.Errorf("store baseline: %w", err)
-		}
-	}
-	return float64(len(rows)) / time.Since(start).Seconds(), nil
+	return rate, nil
 }
 
 // scratchStore opens and migrates databases named after cfg's with suffix;
