@@ -53,7 +53,7 @@ func runRetention(ctx context.Context, args []string, getenv func(string) string
 		audit(ctx, store, getenv, clickhouse.AuditEntry{Action: "retention", Target: cfg.Database + ", " + cfg.ReportingDatabase,
 			Detail: fmt.Sprintf("%d partitions dropped", len(dropped))}, err, slog.New(slog.NewTextHandler(stderr, nil)))
 		for _, d := range dropped {
-			fmt.Fprintf(stdout, "dropped %s partition %s\n", d.Table, d.Partition)
+			fmt.Fprintf(stdout, "dropped %s\n", d)
 		}
 		return err
 	}

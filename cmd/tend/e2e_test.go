@@ -88,9 +88,9 @@ func TestEndToEnd(t *testing.T) {
 	for _, c := range sent {
 		want[c.ID] = c
 	}
-	scoreNames := instrument.ScoreNames()
-	rows, err := store.Conn().Query(t.Context(), "SELECT id, clinic, team, clinician, instrument, submitted_at, answers, sessions, sleep_hours, "+
-		strings.Join(scoreNames, ", ")+" FROM "+m.Config.ClickHouse.Database+".checkins FINAL")
+	rows, err := store.Conn().Query(t.Context(), "SELECT id, clinic, team, clinician, instrument, submitted_at, answers, "+
+		"context_values[indexOf(context_names, 'sessions')], context_values[indexOf(context_names, 'sleep_hours')], score_names, score_values FROM "+
+		m.Config.ClickHouse.Database+".checkins FINAL")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,15 +101,11 @@ func TestEndToEnd(t *testing.T) {
 			id, clinic, team, clinician, inst string
 			at                                time.Time
 			answers                           []uint8
-			sessions                          *uint16
-			sleep                             *float32
-			scores                            = make([]*float64, len(scoreNames))
+			sessions, sleep                   float32
+			scoreNames                        []string
+			scoreValues                       []float64
 		)
-		dest := []any{&id, &clinic, &team, &clinician, &inst, &at, &answers, &sessions, &sleep}
-		for i := range scores {
-			dest = append(dest, &scores[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&id, &clinic, &team, &clinician, &inst, &at, &answers, &sessions, &sleep, &scoreNames, &scoreValues); err != nil {
 			t.Fatal(err)
 		}
 		seen++
@@ -118,20 +114,24 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("unexpected id %s", id)
 			continue
 		}
-		got := fmt.Sprint(clinic, team, clinician, inst, at.UTC(), answers, *sessions, *sleep)
-		exp := fmt.Sprint(c.Clinic, c.Team, p.Pseudonym(c.Clinic, c.Clinician), c.Instrument, c.SubmittedAt, toUint8(c.Answers), *c.Context.Sessions, float32(*c.Context.SleepHours))
+		got := fmt.Sprint(clinic, team, clinician, inst, at.UTC(), answers, sessions, sleep)
+		exp := fmt.Sprint(c.Clinic, c.Team, p.Pseudonym(c.Clinic, c.Clinician), c.Instrument, c.SubmittedAt, toUint8(c.Answers), float32(*c.Context.Sessions), float32(*c.Context.SleepHours))
 		if got != exp {
 			t.Errorf("row %s:\n got %s\nwant %s", id, got, exp)
 		}
-		// Every score of its instrument stored next to it, the others NULL.
+		// Every score of its instrument stored next to it, in its order, and
+		// no other.
 		res, err := instrument.Score(c.Instrument, c.Answers)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !slices.Equal(scoreNames, instrument.ScoreOrder(c.Instrument)) || len(scoreValues) != len(scoreNames) {
+			t.Errorf("row %s: scores %v %v, want those of %s", id, scoreNames, scoreValues, c.Instrument)
+			continue
+		}
 		for i, name := range scoreNames {
-			want, ok := res.Scores[name]
-			if ok != (scores[i] != nil) || ok && *scores[i] != want {
-				t.Errorf("row %s: %s = %s, want %v (stored: %v)", id, name, fmtScore(scores[i]), want, ok)
+			if scoreValues[i] != res.Scores[name] {
+				t.Errorf("row %s: %s = %v, want %v", id, name, scoreValues[i], res.Scores[name])
 			}
 		}
 	}
@@ -168,13 +168,6 @@ func waitStored(t *testing.T, m *pipeline.Main, store *clickhouse.Store, want ui
 	if got := testenv.Count(t, store, "SELECT uniqExact(id) FROM "+db+".checkins"); got != want {
 		t.Errorf("distinct ids = %d, want %d", got, want)
 	}
-}
-
-func fmtScore(v *float64) string {
-	if v == nil {
-		return "NULL"
-	}
-	return fmt.Sprint(*v)
 }
 
 func toUint8(a []int) []uint8 {

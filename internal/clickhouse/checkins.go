@@ -10,17 +10,28 @@ import (
 	"github.com/tendhq/tend/internal/instrument"
 )
 
-// checkinColumns are the columns InsertCheckins writes, score columns last in
-// instrument.ScoreNames order. Naming them is not optional: on 18.16 a batch
-// without a column list inserts nothing and reports success.
-var checkinColumns = append([]string{
+// checkinColumns are the columns InsertCheckins writes, in the order it
+// fills them. Naming them is not optional: on 18.16 a batch without a
+// column list inserts nothing and reports success.
+var checkinColumns = []string{
 	"id", "clinic", "team", "clinician", "instrument",
 	"submitted_at", "received_at", "stored_at", "answers",
-	"sessions", "trauma_sessions", "hours_worked", "sleep_hours",
-}, instrument.ScoreNames()...)
+	"context_names", "context_values", "score_names", "score_values",
+}
+
+// Context names: the context_names a check-in's context fields are stored
+// under (context_values holds their values, in the same order).
+const (
+	ContextSessions       = "sessions"
+	ContextTraumaSessions = "trauma_sessions"
+	ContextHoursWorked    = "hours_worked"
+	ContextSleepHours     = "sleep_hours"
+)
 
 // InsertCheckins writes scored check-ins in one batch insert. It is safe to
 // repeat: a check-in id already stored is replaced, never counted twice.
+// Each row holds exactly the scores of its instrument (in the instrument's
+// order) and the context fields its sender gave.
 func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error {
 	if len(rows) == 0 {
 		return nil
@@ -30,32 +41,31 @@ func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error
 		return fmt.Errorf("insert check-ins: %w", err)
 	}
 	defer batch.Abort()
+	// Whole columns at once: the batch does not reflect on every value.
+	n := len(rows)
+	var (
+		ids, clinics, teams, clinicians, instruments = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		submitted, received, stored                  = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		answers                                      = make([][]uint8, n)
+		ctxNames, scoreNames                         = make([][]string, n), make([][]string, n)
+		ctxValues                                    = make([][]float32, n)
+		scoreValues                                  = make([][]float64, n)
+	)
 	now := time.Now().UTC()
-	vals := make([]any, 0, len(checkinColumns))
-	for _, r := range rows {
-		answers := make([]uint8, len(r.Answers))
-		for i, a := range r.Answers {
-			answers[i] = uint8(a)
+	for i, r := range rows {
+		ids[i], clinics[i], teams[i], clinicians[i], instruments[i] = r.ID, r.Clinic, r.Team, r.Clinician, r.Instrument
+		submitted[i], received[i], stored[i] = r.SubmittedAt.UTC(), r.ReceivedAt.UTC(), now
+		answers[i] = make([]uint8, len(r.Answers))
+		for j, a := range r.Answers {
+			answers[i][j] = uint8(a)
 		}
-		var x checkin.Context
-		if r.Context != nil {
-			x = *r.Context
-		}
-		vals = append(vals[:0],
-			r.ID, r.Clinic, r.Team, r.Clinician, r.Instrument,
-			r.SubmittedAt.UTC(), r.ReceivedAt.UTC(), now, answers,
-			narrow[uint16](x.Sessions), narrow[uint16](x.TraumaSessions),
-			narrow[float32](x.HoursWorked), narrow[float32](x.SleepHours),
-		)
-		for _, name := range instrument.ScoreNames() {
-			var v *float64
-			if score, ok := r.Scores[name]; ok {
-				v = &score
-			}
-			vals = append(vals, v)
-		}
-		if err := batch.Append(vals...); err != nil {
-			return fmt.Errorf("insert check-ins: append %s: %w", r.ID, err)
+		ctxNames[i], ctxValues[i] = contextArrays(r.Context)
+		scoreNames[i], scoreValues[i] = scoreArrays(r.Instrument, r.Scores)
+	}
+	columns := []any{ids, clinics, teams, clinicians, instruments, submitted, received, stored, answers, ctxNames, ctxValues, scoreNames, scoreValues}
+	for i, col := range columns {
+		if err := batch.Column(i).Append(col); err != nil {
+			return fmt.Errorf("insert check-ins: column %s: %w", checkinColumns[i], err)
 		}
 	}
 	if err := batch.Send(); err != nil {
@@ -64,11 +74,49 @@ func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error
 	return nil
 }
 
-// narrow converts an optional value to the column's type, keeping NULL.
-func narrow[T uint16 | float32, S int | float64](v *S) *T {
-	if v == nil {
-		return nil
+// contextArrays are the context fields given, as (names, values).
+func contextArrays(x *checkin.Context) ([]string, []float32) {
+	if x == nil {
+		return []string{}, []float32{}
 	}
-	t := T(*v)
-	return &t
+	names, values := make([]string, 0, 4), make([]float32, 0, 4)
+	add := func(name string, v float32) {
+		names, values = append(names, name), append(values, v)
+	}
+	if x.Sessions != nil {
+		add(ContextSessions, float32(*x.Sessions))
+	}
+	if x.TraumaSessions != nil {
+		add(ContextTraumaSessions, float32(*x.TraumaSessions))
+	}
+	if x.HoursWorked != nil {
+		add(ContextHoursWorked, float32(*x.HoursWorked))
+	}
+	if x.SleepHours != nil {
+		add(ContextSleepHours, float32(*x.SleepHours))
+	}
+	return names, values
+}
+
+// scoreArrays are an instrument's scores as (names, values), in the
+// instrument's order. The names are the instrument's own slice, shared by
+// every row, unless a score is missing (never, for a scored check-in).
+func scoreArrays(instr string, scores map[string]float64) ([]string, []float64) {
+	order := instrument.ScoreOrder(instr)
+	values := make([]float64, 0, len(order))
+	for _, name := range order {
+		if v, ok := scores[name]; ok {
+			values = append(values, v)
+		}
+	}
+	if len(values) == len(order) {
+		return order, values
+	}
+	names := make([]string, 0, len(values))
+	for _, name := range order {
+		if _, ok := scores[name]; ok {
+			names = append(names, name)
+		}
+	}
+	return names, values
 }

@@ -22,22 +22,30 @@ func (s *Store) EraseClinician(ctx context.Context, clinic, pseudonym string) (u
 	if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE clinic = ? AND clinician = ?", clinic, pseudonym); err != nil {
 		return 0, fmt.Errorf("erase: delete check-ins: %w", err)
 	}
-	// ALTER … DELETE is a mutation, applied in the background: wait for it,
-	// so that what follows (recomputation, the operator's confirmation)
-	// never sees the erased rows.
+	// What follows (recomputation, the operator's confirmation) must never
+	// see the erased rows.
+	if err := s.waitMutations(ctx, "checkins"); err != nil {
+		return 0, fmt.Errorf("erase: %w", err)
+	}
+	return n, nil
+}
+
+// waitMutations waits until the mutations (ALTER … DELETE) of table in the
+// private database are applied: ClickHouse applies them in the background.
+func (s *Store) waitMutations(ctx context.Context, table string) error {
 	for {
 		var pending uint64
-		err := s.conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = ? AND table = 'checkins' AND is_done = 0",
-			s.cfg.Database).Scan(&pending)
+		err := s.conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0",
+			s.cfg.Database, table).Scan(&pending)
 		if err != nil {
-			return 0, fmt.Errorf("erase: wait for the deletion: %w", err)
+			return fmt.Errorf("wait for the deletion: %w", err)
 		}
 		if pending == 0 {
-			return n, nil
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("erase: deletion still running: %w", ctx.Err())
+			return fmt.Errorf("deletion still running: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

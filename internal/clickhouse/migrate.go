@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -22,8 +23,21 @@ type Migration struct {
 	Version int
 	Name    string
 	// Statements are the file's statements with the database names filled in.
-	Statements []string
+	Statements []Statement
 }
+
+// Statement is one statement of a migration. When Guard is set, the
+// statement runs only if that query counts more than 0: a step that cannot
+// be written idempotently (RENAME, a copy) says when it is still to do, so
+// that a migration cut short is finished by the next run.
+type Statement struct {
+	SQL   string
+	Guard string
+}
+
+// guardPrefix starts the comment line that gives the next statement its
+// guard: "-- only if: SELECT count() FROM …".
+const guardPrefix = "-- only if:"
 
 // Migrations returns the embedded migrations in version order, rendered for
 // the databases of cfg.
@@ -60,25 +74,33 @@ func Migrations(cfg Config) ([]Migration, error) {
 }
 
 // splitStatements splits SQL on semicolons that end a line, dropping
-// comment-only lines. Migrations keep string literals free of ";\n".
-func splitStatements(sql string) []string {
-	var out []string
+// comment-only lines but a guard's. Migrations keep string literals free of
+// ";\n".
+func splitStatements(sql string) []Statement {
+	var out []Statement
 	var cur strings.Builder
+	var guard string
 	for _, line := range strings.Split(sql, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+		trimmed := strings.TrimSpace(line)
+		if g, ok := strings.CutPrefix(trimmed, guardPrefix); ok {
+			guard = strings.TrimSpace(g)
+			continue
+		}
+		if strings.HasPrefix(trimmed, "--") {
 			continue
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+		if strings.HasSuffix(trimmed, ";") {
 			if stmt := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"); stmt != "" {
-				out = append(out, stmt)
+				out = append(out, Statement{SQL: stmt, Guard: guard})
 			}
 			cur.Reset()
+			guard = ""
 		}
 	}
 	if stmt := strings.TrimSpace(cur.String()); stmt != "" {
-		out = append(out, stmt)
+		out = append(out, Statement{SQL: stmt, Guard: guard})
 	}
 	return out
 }
@@ -94,9 +116,15 @@ func bootstrapStatements(cfg Config) []string {
 
 // Migrate applies the migrations not yet recorded in <db>.schema_migrations,
 // in version order, and returns the versions it applied. It is idempotent:
-// every statement is CREATE … IF NOT EXISTS or checks before it alters, so
-// two processes migrating at once converge.
+// every statement is CREATE … IF NOT EXISTS or has a guard that checks
+// before it alters, so two processes migrating at once converge.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	return s.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo is Migrate stopping after version last: a schema as an older
+// release left it, for testing an upgrade from it.
+func (s *Store) MigrateTo(ctx context.Context, last int) ([]int, error) {
 	ms, err := Migrations(s.cfg)
 	if err != nil {
 		return nil, err
@@ -113,12 +141,12 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	}
 	var done []int
 	for _, m := range ms {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > last {
 			continue
 		}
-		for _, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
-				return done, fmt.Errorf("migrate %04d_%s: %w", m.Version, m.Name, err)
+		for i, stmt := range m.Statements {
+			if err := s.apply(ctx, stmt); err != nil {
+				return done, fmt.Errorf("migrate %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
 		batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+db+".schema_migrations (version, name, applied_at)")
@@ -134,6 +162,20 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+// apply runs stmt unless its guard counts nothing.
+func (s *Store) apply(ctx context.Context, stmt Statement) error {
+	if stmt.Guard != "" {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, stmt.Guard).Scan(&n); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+	return s.conn.Exec(ctx, stmt.SQL)
 }
 
 func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {

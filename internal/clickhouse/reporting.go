@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -59,44 +58,39 @@ func (s *Store) Arrivals(ctx context.Context, since time.Time) ([]Arrival, error
 // periodFilter selects the check-ins of one clinic, instrument and period.
 const periodFilter = " FINAL WHERE clinic = ? AND instrument = ? AND submitted_at >= ? AND submitted_at < ?"
 
-func periodResponsesSQL(cfg Config, scores []string) string {
-	cols := make([]string, len(scores))
-	for i, n := range scores {
-		cols[i] = fmt.Sprintf("argMax(%s, (submitted_at, id))", n)
-	}
-	return "SELECT clinician, argMax(team, (submitted_at, id)), " + strings.Join(cols, ", ") + " FROM " + cfg.Database +
-		".checkins" + periodFilter + " GROUP BY clinician ORDER BY clinician"
+func periodResponsesSQL(cfg Config) string {
+	return "SELECT clinician, argMax(team, (submitted_at, id)), argMax(score_names, (submitted_at, id)), argMax(score_values, (submitted_at, id)) FROM " +
+		cfg.Database + ".checkins" + periodFilter + " GROUP BY clinician ORDER BY clinician"
 }
 
 // PeriodResponses reads one vote per clinician of a clinic's period for one
 // instrument: their latest check-in of it (ties broken by id, so the result
 // does not depend on arrival order), with the team they checked in from.
 func (s *Store) PeriodResponses(ctx context.Context, clinic, instr string, start, end time.Time) ([]figures.Response, error) {
-	in, ok := instrument.Lookup(instr)
-	if !ok {
+	if _, ok := instrument.Lookup(instr); !ok {
 		return nil, fmt.Errorf("read period: unknown instrument %q", instr)
 	}
-	rows, err := s.conn.Query(ctx, periodResponsesSQL(s.cfg, in.Scores), clinic, instr, start.UTC(), end.UTC())
+	rows, err := s.conn.Query(ctx, periodResponsesSQL(s.cfg), clinic, instr, start.UTC(), end.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("read period %s %s %s: %w", clinic, instr, start.Format(time.DateOnly), err)
 	}
 	defer rows.Close()
 	var out []figures.Response
-	values := make([]*float64, len(in.Scores))
 	for rows.Next() {
-		var r figures.Response
-		dest := []any{&r.Clinician, &r.Team}
-		for i := range values {
-			dest = append(dest, &values[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var (
+			r      figures.Response
+			names  []string
+			values []float64
+		)
+		if err := rows.Scan(&r.Clinician, &r.Team, &names, &values); err != nil {
 			return nil, fmt.Errorf("read period: %w", err)
 		}
-		r.Scores = make(map[string]float64, len(values))
-		for i, v := range values {
-			if v != nil {
-				r.Scores[in.Scores[i]] = *v
-			}
+		if len(names) != len(values) {
+			return nil, fmt.Errorf("read period: clinician %s: %d score names, %d values", r.Clinician, len(names), len(values))
+		}
+		r.Scores = make(map[string]float64, len(names))
+		for i, name := range names {
+			r.Scores[name] = values[i]
 		}
 		out = append(out, r)
 	}

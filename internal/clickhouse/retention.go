@@ -9,8 +9,9 @@ import (
 )
 
 // Retention says how long data is kept, in whole months: what is older is
-// removed by dropping whole monthly partitions (cheap, and portable: 18.16
-// has no TTL).
+// removed by dropping whole partitions (cheap, and portable: 18.16 has no
+// TTL) — monthly ones, and the check-ins' yearly ones, whose rows before the
+// cutoff in the year straddling it are deleted.
 type Retention struct {
 	CheckInMonths   int // raw check-ins and their arrivals (default 24)
 	ReportingMonths int // published figures, alerts and counts (default 60)
@@ -25,16 +26,26 @@ func RetentionFlags(fs *flag.FlagSet, r *Retention) {
 // DefaultRetention is 24 months of check-ins and 60 of reporting.
 var DefaultRetention = Retention{CheckInMonths: 24, ReportingMonths: 60}
 
-// Dropped is one monthly partition removed by ApplyRetention.
+// Dropped is what ApplyRetention removed from one table: a whole partition,
+// or the rows before a cutoff in the partition straddling it.
 type Dropped struct {
 	Table     string
-	Partition string // YYYYMM
+	Partition string    // YYYYMM (monthly) or YYYY (yearly)
+	Before    time.Time // set when only the rows before it were deleted
 }
 
-// ApplyRetention removes what is older than r at now: the monthly
-// partitions of the partitioned tables before each window's first month,
-// and the rows of the small unpartitioned count tables. It returns what it
-// dropped. It is safe to repeat.
+func (d Dropped) String() string {
+	if d.Before.IsZero() {
+		return d.Table + " partition " + d.Partition
+	}
+	return d.Table + " rows before " + d.Before.Format(time.DateOnly)
+}
+
+// ApplyRetention removes what is older than r at now: the partitions of the
+// partitioned tables that end before each window's first month, the
+// check-ins before it in the year straddling it, and the rows of the small
+// unpartitioned count tables. It returns what it dropped. It is safe to
+// repeat.
 func (s *Store) ApplyRetention(ctx context.Context, r Retention, now time.Time) ([]Dropped, error) {
 	if r.CheckInMonths < 1 || r.ReportingMonths < 1 {
 		return nil, fmt.Errorf("retention: windows must be at least one month, got %d and %d", r.CheckInMonths, r.ReportingMonths)
@@ -60,6 +71,11 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention, now time.Time) 
 			return dropped, err
 		}
 	}
+	if d, err := s.deleteCheckinsBefore(ctx, checkins); err != nil {
+		return dropped, err
+	} else if d != nil {
+		dropped = append(dropped, *d)
+	}
 	for _, table := range []string{"open_periods", "late_checkins"} {
 		if err := s.conn.Exec(ctx, "ALTER TABLE "+s.cfg.ReportingDatabase+"."+table+" DELETE WHERE period_start < ?", reporting); err != nil {
 			return dropped, fmt.Errorf("retention: %s: %w", table, err)
@@ -68,8 +84,8 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention, now time.Time) 
 	return dropped, nil
 }
 
-// dropPartitionsBefore drops the monthly (YYYYMM) partitions of db.table
-// before the month of before.
+// dropPartitionsBefore drops the partitions of db.table, monthly (YYYYMM)
+// or yearly (YYYY), whose last month is before the month of before.
 func (s *Store) dropPartitionsBefore(ctx context.Context, db, table string, before time.Time) ([]Dropped, error) {
 	limit := before.Year()*100 + int(before.Month())
 	rows, err := s.conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active", db, table)
@@ -83,7 +99,11 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, db, table string, befo
 			rows.Close()
 			return nil, fmt.Errorf("retention: %w", err)
 		}
-		if n, err := strconv.Atoi(p); err == nil && n < limit {
+		last, err := strconv.Atoi(p)
+		if err == nil && len(p) == 4 {
+			last = last*100 + 12
+		}
+		if err == nil && last < limit {
 			old = append(old, p)
 		}
 	}
@@ -96,4 +116,25 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, db, table string, befo
 		dropped = append(dropped, Dropped{Table: db + "." + table, Partition: p})
 	}
 	return dropped, nil
+}
+
+// deleteCheckinsBefore deletes the check-ins submitted before cutoff that
+// dropping whole years left, when there are any, and waits until
+// ClickHouse has applied the deletion (so that the next run sees them gone).
+func (s *Store) deleteCheckinsBefore(ctx context.Context, cutoff time.Time) (*Dropped, error) {
+	table := s.cfg.Database + ".checkins"
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+table+" WHERE submitted_at < ?", cutoff).Scan(&n); err != nil {
+		return nil, fmt.Errorf("retention: count old check-ins: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE submitted_at < ?", cutoff); err != nil {
+		return nil, fmt.Errorf("retention: delete check-ins before %s: %w", cutoff.Format(time.DateOnly), err)
+	}
+	if err := s.waitMutations(ctx, "checkins"); err != nil {
+		return nil, fmt.Errorf("retention: %w", err)
+	}
+	return &Dropped{Table: table, Before: cutoff}, nil
 }

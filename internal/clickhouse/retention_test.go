@@ -3,6 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,13 +14,14 @@ import (
 )
 
 // TestRetention: back-dated check-ins and figures on the real server; what
-// is older than its window leaves by whole monthly partitions, what is
+// is older than its window leaves — by whole yearly (check-ins) and monthly
+// partitions, and row by row in the year straddling the cutoff —, what is
 // within stays, and a second run changes nothing.
 func TestRetention(t *testing.T) {
 	ctx := context.Background()
 	store := testenv.ClickHouse(t)
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	ages := []int{30, 25, 23, 1} // months back
+	ages := []int{40, 30, 25, 23, 1} // months back: 2023 (whole year), 2024 (straddling), 2025, 2026
 	var rows []checkin.Scored
 	for i, months := range ages {
 		c := testenv.CheckIns(1, uint64(i), now)[0]
@@ -50,14 +52,24 @@ func TestRetention(t *testing.T) {
 	if got := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins"); got != 2 {
 		t.Errorf("%d check-ins left, want the 2 within 24 months (dropped %v)", got, dropped)
 	}
-	if got := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins WHERE id IN ('aged-30', 'aged-25')"); got != 0 {
+	if got := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins WHERE id IN ('aged-40', 'aged-30', 'aged-25')"); got != 0 {
 		t.Errorf("check-ins older than 24 months survived")
 	}
 	if got := testenv.Count(t, store, "SELECT count() FROM "+rep+".team_periods"); got != 1 {
 		t.Errorf("%d published figures left, want the 1 within 60 months", got)
 	}
-	if len(dropped) != 4 {
-		t.Errorf("dropped %v, want 2 check-in and 2 figure partitions", dropped)
+	want := []string{
+		rep + ".team_periods partition 202102", rep + ".team_periods partition 202111",
+		db + ".checkins partition 2023", db + ".checkins rows before 2024-12-01",
+	}
+	var got []string
+	for _, d := range dropped {
+		got = append(got, d.String())
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("dropped %q, want %q", got, want)
 	}
 	again, err := store.ApplyRetention(ctx, clickhouse.DefaultRetention, now)
 	if err != nil || len(again) != 0 {

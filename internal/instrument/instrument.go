@@ -123,9 +123,17 @@ func Lookup(name string) (*Instrument, bool) {
 	return &c, true
 }
 
+// ScoreOrder is the named instrument's Scores, in order, without a copy (nil for an
+// unknown instrument): the store writes it once per row. Callers must not change it.
+func ScoreOrder(name string) []string {
+	if in := find(name); in != nil {
+		return in.Scores
+	}
+	return nil
+}
+
 // ScoreNames lists every score name any instrument produces, in stable order (instrument
-// order, then each instrument's Scores order), compassion_fatigue included. The
-// ClickHouse schema has one Nullable(Float64) column per name.
+// order, then each instrument's Scores order), compassion_fatigue included.
 func ScoreNames() []string {
 	var names []string
 	for _, in := range instruments {
