@@ -2,6 +2,7 @@ package checkin
 
 import (
 	"errors"
+	"reflect"
 	"regexp"
 	"testing"
 	"time"
@@ -57,4 +58,25 @@ func TestPseudonym(t *testing.T) {
 	if _, err := NewPseudonymizer([]byte("short")); err == nil {
 		t.Error("a short key was accepted")
 	}
+}
+
+// FuzzDecodersAgree: the fast decoders accept exactly what encoding/json
+// accepts, with the same result.
+func FuzzDecodersAgree(f *testing.F) {
+	f.Add([]byte(`{"id":"a","clinic":"north","team":"t","clinician":"c","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[3]}`))
+	f.Add([]byte(`{"id":"a","clinic":"north","team":"t","clinician":"c","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[3],"received_at":"2026-11-20T17:05:00.5Z","x":1}`))
+	f.Add([]byte(`{"ID":"a","Answers":[1e0, 2],"context":{"sessions":3,"trauma_sessions":null}} `))
+	f.Add([]byte(`{"clinic":"\u00e9\ud800","answers":[1,2]} x`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, fastErr := Decode(data)
+		strict, strictErr := decodeStrict(data)
+		if (fastErr == nil) != (strictErr == nil) || !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("Decode = %+v, %v; encoding/json: %+v, %v", fast, fastErr, strict, strictErr)
+		}
+		fastEv, fastErr := DecodeEvent(data)
+		strictEv, strictErr := decodeEventStrict(data)
+		if (fastErr == nil) != (strictErr == nil) || !reflect.DeepEqual(fastEv, strictEv) {
+			t.Fatalf("DecodeEvent = %+v, %v; encoding/json: %+v, %v", fastEv, fastErr, strictEv, strictErr)
+		}
+	})
 }
