@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/tendhq/tend/internal/checkin"
 )
@@ -170,8 +171,11 @@ func splitBatch(body []byte, mediaType string) ([][]byte, error) {
 		return items, nil
 	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, fmt.Errorf("must be a JSON array of check-ins (or NDJSON with Content-Type application/x-ndjson): %w", err)
+	if fastjson.Unmarshal(body, &raws) != nil {
+		// encoding/json has the last word, and its words name the fault.
+		if err := json.Unmarshal(body, &raws); err != nil {
+			return nil, fmt.Errorf("must be a JSON array of check-ins (or NDJSON with Content-Type application/x-ndjson): %w", err)
+		}
 	}
 	items := make([][]byte, len(raws))
 	for i, r := range raws {

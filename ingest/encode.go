@@ -1,8 +1,11 @@
 package ingest
 
 import (
-	"encoding/json"
 	"net/http"
+
+	// A drop-in for encoding/json, several times faster (see
+	// internal/checkin): a batch answer encodes every item's receipt.
+	json "github.com/segmentio/encoding/json"
 )
 
 // errorBody is every error response: a sentence, and the fields at fault.
