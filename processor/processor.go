@@ -147,6 +147,7 @@ const inFlight = 2
 type batch struct {
 	seq     uint64 // 1, 2, … in fetch order
 	fetched int
+	pending uint64 // the consumer's backlog after this batch, as its last message said
 	rows    []checkin.Scored
 	msgs    []jetstream.Msg // the messages of rows, in order
 	start   time.Time
@@ -155,7 +156,8 @@ type batch struct {
 }
 
 // Run consumes until ctx ends. It fetches and decodes the next batch while
-// the previous one is inserted (at most inFlight batches held), stores the
+// the previous one is inserted (at most inFlight batches held), decoding
+// each message as it arrives rather than after the fetch, stores the
 // batches one at a time in fetch order, and acks each only after its insert
 // committed. Batches are sized from the backlog: one message when idle (it
 // is stored at once), up to the batch size when behind. On shutdown the
@@ -183,7 +185,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}()
 	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for ctx.Err() == nil {
-		msgs, err := p.fetch(cons, p.nextSize(pending))
+		b, err := p.fetch(ctx, cons, p.nextSize(pending))
 		if err != nil {
 			wait := backoff.Next()
 			p.log.Warn("fetch failed; retrying", "err", err, "backoff", wait)
@@ -193,14 +195,11 @@ func (p *Processor) Run(ctx context.Context) error {
 			continue
 		}
 		backoff.Reset()
-		if len(msgs) == 0 {
-			pending = 0
+		pending = b.pending
+		if b.fetched == 0 {
+			b.cancel()
 			continue
 		}
-		if md, err := msgs[len(msgs)-1].Metadata(); err == nil {
-			pending = md.NumPending
-		}
-		b := p.prepare(ctx, msgs)
 		b.seq = fetched.Add(1)
 		p.hand(batches, b)
 	}
@@ -217,48 +216,49 @@ func (p *Processor) nextSize(pending uint64) int {
 	return int(min(max(pending, 1), uint64(p.batchSize)))
 }
 
-// fetch waits for up to n messages or batchWait, whichever first.
-func (p *Processor) fetch(cons jetstream.Consumer, n int) ([]jetstream.Msg, error) {
-	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(p.batchWait))
+// fetch waits for up to n messages or batchWait, whichever first, and
+// decodes each as it arrives, while the rest are still on their way.
+// Invalid messages are dead-lettered (and acked) here: they are never
+// stored.
+func (p *Processor) fetch(stop context.Context, cons jetstream.Consumer, n int) (*batch, error) {
+	mb, err := cons.Fetch(n, jetstream.FetchMaxWait(p.batchWait))
 	if err != nil {
 		return nil, err
 	}
-	msgs := make([]jetstream.Msg, 0, n)
-	for m := range batch.Messages() {
-		msgs = append(msgs, m)
+	b := &batch{start: time.Now(), rows: make([]checkin.Scored, 0, n), msgs: make([]jetstream.Msg, 0, n)}
+	b.drain, b.cancel = drainContext(stop, p.drainTimeout)
+	now := p.now()
+	for m := range mb.Messages() {
+		b.fetched++
+		p.add(b, m, now)
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+	if err := mb.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && b.fetched == 0 {
+		b.cancel()
 		return nil, err
 	}
-	return msgs, nil
+	return b, nil
 }
 
-// prepare decodes a fetched batch. Invalid messages are dead-lettered (and
-// acked) here: they are never stored.
-func (p *Processor) prepare(stop context.Context, msgs []jetstream.Msg) *batch {
-	b := &batch{fetched: len(msgs), start: time.Now()}
-	b.drain, b.cancel = drainContext(stop, p.drainTimeout)
-	b.rows = make([]checkin.Scored, 0, len(msgs))
-	b.msgs = make([]jetstream.Msg, 0, len(msgs))
-	now := p.now()
-	for _, m := range msgs {
-		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+// add decodes m into b, or dead-letters it.
+func (p *Processor) add(b *batch, m jetstream.Msg, now time.Time) {
+	if md, err := m.Metadata(); err == nil {
+		b.pending = md.NumPending
+		if md.NumDelivered > 1 {
 			p.metrics.redelivered.Inc()
 		}
-		row, reason, err := p.decode(m, now)
-		if err != nil {
-			actx, cancel := context.WithTimeout(b.drain, p.attemptTimeout)
-			err := p.deadLetter(actx, m, reason, err)
-			cancel()
-			if err != nil {
-				p.log.Error("dead-letter failed; message left for redelivery", "subject", m.Subject(), "err", err)
-			}
-			continue
-		}
-		b.rows = append(b.rows, row)
-		b.msgs = append(b.msgs, m)
 	}
-	return b
+	row, reason, err := p.decode(m, now)
+	if err != nil {
+		actx, cancel := context.WithTimeout(b.drain, p.attemptTimeout)
+		err := p.deadLetter(actx, m, reason, err)
+		cancel()
+		if err != nil {
+			p.log.Error("dead-letter failed; message left for redelivery", "subject", m.Subject(), "err", err)
+		}
+		return
+	}
+	b.rows = append(b.rows, row)
+	b.msgs = append(b.msgs, m)
 }
 
 // hand passes b to the inserter, keeping its messages' ack deadline from
