@@ -185,7 +185,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}()
 	backoff := retry.Backoff{Min: minBackoff, Max: maxBackoff}
 	for ctx.Err() == nil {
-		b, err := p.fetch(ctx, cons, p.nextSize(pending))
+		b, err := p.fetch(ctx, cons, p.nextSize(pending), pending > 0)
 		if err != nil {
 			wait := backoff.Next()
 			p.log.Warn("fetch failed; retrying", "err", err, "backoff", wait)
@@ -216,12 +216,19 @@ func (p *Processor) nextSize(pending uint64) int {
 	return int(min(max(pending, 1), uint64(p.batchSize)))
 }
 
-// fetch waits for up to n messages or batchWait, whichever first, and
-// decodes each as it arrives, while the rest are still on their way.
-// Invalid messages are dead-lettered (and acked) here: they are never
-// stored.
-func (p *Processor) fetch(stop context.Context, cons jetstream.Consumer, n int) (*batch, error) {
-	mb, err := cons.Fetch(n, jetstream.FetchMaxWait(p.batchWait))
+// fetch gets up to n messages and decodes each as it arrives, while the
+// rest are still on their way. Behind (a backlog of pending messages), it
+// takes what is there without waiting: a wait would only cut the batch
+// short when it expires. Idle, it waits up to batchWait for the first. Invalid
+// messages are dead-lettered (and acked) here: they are never stored.
+func (p *Processor) fetch(stop context.Context, cons jetstream.Consumer, n int, behind bool) (*batch, error) {
+	var mb jetstream.MessageBatch
+	var err error
+	if behind {
+		mb, err = cons.FetchNoWait(n)
+	} else {
+		mb, err = cons.Fetch(n, jetstream.FetchMaxWait(p.batchWait))
+	}
 	if err != nil {
 		return nil, err
 	}
