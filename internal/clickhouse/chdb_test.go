@@ -15,9 +15,11 @@ import (
 	"github.com/tendhq/tend/internal/chdbtest"
 )
 
-// schemaStatement is one statement of the schema, labelled for messages.
+// schemaStatement is one statement of the schema, labelled for messages,
+// with its migration's version (0: the bootstrap).
 type schemaStatement struct {
-	label string
+	label   string
+	version int
 	Statement
 }
 
@@ -31,11 +33,11 @@ func schemaStatements(t testing.TB, cfg Config) ([]Migration, []schemaStatement)
 	}
 	var stmts []schemaStatement
 	for i, sql := range bootstrapStatements(cfg.withDefaults()) {
-		stmts = append(stmts, schemaStatement{fmt.Sprintf("bootstrap statement %d", i+1), Statement{SQL: sql}})
+		stmts = append(stmts, schemaStatement{fmt.Sprintf("bootstrap statement %d", i+1), 0, Statement{SQL: sql}})
 	}
 	for _, m := range ms {
 		for i, st := range m.Statements {
-			stmts = append(stmts, schemaStatement{fmt.Sprintf("migration %04d_%s statement %d", m.Version, m.Name, i+1), st})
+			stmts = append(stmts, schemaStatement{fmt.Sprintf("migration %04d_%s statement %d", m.Version, m.Name, i+1), m.Version, st})
 		}
 	}
 	return ms, stmts
@@ -49,7 +51,7 @@ func migrateCHDB(t testing.TB, s *chdbtest.Session, cfg Config, last int) []Migr
 	ms, stmts := schemaStatements(t, cfg)
 	failed := false
 	for _, st := range stmts {
-		if v, _, ok := strings.Cut(strings.TrimPrefix(st.label, "migration "), "_"); ok && v > fmt.Sprintf("%04d", last) {
+		if st.version > last {
 			continue
 		}
 		if err := applyCHDB(s, st.Statement); err != nil {
