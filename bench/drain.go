@@ -44,6 +44,8 @@ type DrainResult struct {
 	IngestBatch    float64 `json:"ingest_batch_per_s"`
 	FreshP50       float64 `json:"fresh_p50_ms"`
 	FreshP99       float64 `json:"fresh_p99_ms"`
+	PacedPostP99   float64 `json:"paced_post_p99_ms"`
+	PacedFreshP99  float64 `json:"paced_fresh_p99_ms"`
 	PeakRSS        uint64  `json:"peak_rss_mib"`
 	StoredDistinct uint64  `json:"stored_distinct_ids"`
 }
@@ -55,7 +57,8 @@ type DrainResult struct {
 // opt.BatchSize) drain them into databases of its own on ch's server, then
 // inserts the same rows raw in the batch sizes the processor chose. Then,
 // with the processor idle, it times single check-ins from publish to stored
-// (freshness), and the HTTP batch ingest of opt.CheckIns/10 more. Every
+// (freshness), single check-ins posted over HTTP at 1,000/s (to 202 and to
+// stored), and the HTTP batch ingest of the rest of opt.CheckIns/10 more. Every
 // stored row is checked: rows = distinct ids = check-ins sent.
 func Drain(ctx context.Context, ch clickhouse.Config, opt Options, out io.Writer) error {
 	_, err := MeasureDrain(ctx, ch, opt, out)
@@ -215,14 +218,25 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	res.FreshP50, res.FreshP99 = ms(lat, 0.50), ms(lat, 0.99)
 	fmt.Fprintf(out, "  %-44s p50 %.1f ms   p99 %.1f ms\n", "freshness: publish → stored (idle)", res.FreshP50, res.FreshP99)
 
-	// 6. HTTP batch ingest into the same stream, the processor running.
+	// 6. Single check-ins over HTTP at 1,000/s, the processor running:
+	// POST → 202, and POST → stored.
 	srv, addr, err := httpserve.Start("127.0.0.1:0", ingest.New(js, pz, ingest.WithLogger(quiet)), quiet, func(error) {})
 	if err != nil {
 		return res, err
 	}
 	defer srv.Close()
+	httpClient := client.Client{URL: "http://" + addr}
+	paced, forIngest := forIngest[:min(pacedPosts, len(forIngest)/2)], forIngest[min(pacedPosts, len(forIngest)/2):]
+	post, fresh, err := postPaced(ctx, httpClient, rec, paced, time.Second/pacedRate)
+	if err != nil {
+		return res, err
+	}
+	res.PacedPostP99, res.PacedFreshP99 = ms(post, 0.99), ms(fresh, 0.99)
+	fmt.Fprintf(out, "  %-44s p99 %.1f ms   → stored p99 %.1f ms  (%d check-ins)\n", "single HTTP POST → 202 at 1,000/s", res.PacedPostP99, res.PacedFreshP99, len(paced))
+
+	// 7. HTTP batch ingest into the same stream, the processor running.
 	start = time.Now()
-	if err := postConcurrently(ctx, client.Client{URL: "http://" + addr}, forIngest, max(opt.Concurrency, 1)); err != nil {
+	if err := postConcurrently(ctx, httpClient, forIngest, max(opt.Concurrency, 1)); err != nil {
 		return res, err
 	}
 	res.IngestBatch = rate(len(forIngest), start)
@@ -230,7 +244,7 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	if err := waitProcessed(ctx, js); err != nil {
 		return res, err
 	}
-	total := opt.CheckIns + len(singles) + len(forIngest)
+	total := opt.CheckIns + len(singles) + len(paced) + len(forIngest)
 	if err := checkStored(ctx, store, total); err != nil {
 		return res, err
 	}
@@ -245,9 +259,59 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	fmt.Fprintf(out, "\n  exactly once: rows = distinct ids = %d\n", total)
 	fmt.Fprintf(out, "  target drain ≥ 45,000/s:               %s (%.0f)\n", ok(res.Drain >= 45000), res.Drain)
 	fmt.Fprintf(out, "  target drain ≥ 0.5 × raw fetch + ack:  %s (%.2f ×)\n", ok(res.Drain >= 0.5*res.RawFetch), res.Drain/res.RawFetch)
+	fmt.Fprintf(out, "  target batch ingest ≥ 0.7 × raw publish: %s (%.2f ×)\n", ok(res.IngestBatch >= 0.7*res.RawPublish), res.IngestBatch/res.RawPublish)
+	fmt.Fprintf(out, "  target single POST p99 < 10 ms at 1,000/s: %s (%.1f ms)\n", ok(res.PacedPostP99 < 10), res.PacedPostP99)
+	fmt.Fprintf(out, "  target POST → stored p99 ≤ 1 s at 1,000/s: %s (%.0f ms)\n", ok(res.PacedFreshP99 <= 1000), res.PacedFreshP99)
 	line, _ := json.Marshal(res)
 	fmt.Fprintf(out, "%s\n", line)
 	return res, nil
+}
+
+// The paced measurement: single check-ins posted at pacedRate a second.
+const (
+	pacedPosts = 3000
+	pacedRate  = 1000
+)
+
+// postPaced posts each of cs alone, one every interval whatever the answers
+// take, and returns the sorted latencies to 202 and to stored.
+func postPaced(ctx context.Context, c client.Client, rec *recorder, cs []checkin.CheckIn, interval time.Duration) (post, fresh []time.Duration, err error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs = make(chan error, len(cs))
+	)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for _, ci := range cs {
+		<-tick.C
+		stored := rec.await(ci.ID)
+		wg.Go(func() {
+			begin := time.Now()
+			if _, err := c.Checkin(ctx, ci); err != nil {
+				errs <- err
+				return
+			}
+			accepted := time.Since(begin)
+			select {
+			case <-stored:
+			case <-time.After(30 * time.Second):
+				errs <- fmt.Errorf("paced: %s not stored after 30s", ci.ID)
+				return
+			}
+			mu.Lock()
+			post, fresh = append(post, accepted), append(fresh, time.Since(begin))
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(post)
+	slices.Sort(fresh)
+	return post, fresh, nil
 }
 
 // eventMsg is the stream message of c as ingest publishes it (the
