@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tendhq/tend/internal/chdbtest"
 )
@@ -309,5 +310,25 @@ func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 	s.MustExec(t, "INSERT INTO "+db+".audit (at, actor, action, target, outcome, detail) SELECT now(), 'cli:ops', 'erase', 'clinic-a', 'ok', ''")
 	if got := s.MustRows(t, bind(auditSQL(cfg), "'erase'", "'erase'", "toDateTime('2020-01-01 00:00:00', 'UTC')", "10")); len(got) != 1 || got[0][2] != "erase" {
 		t.Errorf("audit trail = %q", got)
+	}
+
+	// EraseClinician's condition, which names no one in its text, selects
+	// and deletes exactly p0's two check-ins.
+	match, err := erasureMatch("clinic-a", "p0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MustRows(t, "SELECT count() FROM "+db+".checkins FINAL WHERE "+match); len(got) != 1 || got[0][0] != "2" {
+		t.Errorf("erasure match counts %q check-ins of p0, want 2", got)
+	}
+	s.MustExec(t, "ALTER TABLE "+db+".checkins DELETE WHERE "+match)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got := s.MustRows(t, "SELECT clinician, count() FROM "+db+".checkins GROUP BY clinician ORDER BY clinician")
+		if slices.EqualFunc(got, [][]string{{"p1", "2"}, {"p2", "2"}}, slices.Equal) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the erasure's ALTER … DELETE: check-ins per clinician %q, want p1 and p2 2 each", got)
+		}
 	}
 }

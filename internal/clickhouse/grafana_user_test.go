@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -19,8 +22,10 @@ import (
 // as an attacker holding Grafana's ClickHouse user would try it: the user
 // (scripts/clickhouse defines it as the README tells operators to) reads the
 // reporting database and nothing else — by no path, table functions
-// included — and writes nothing. A marker value is put into the private
-// database first, and every answer is searched for it.
+// included —, writes nothing, cannot raise its profile's limits, and sees
+// no other user's query text. A marker value is put into the private
+// database (and into a query the writer keeps running) first, and every
+// answer is searched for it.
 func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	ctx := context.Background()
 	writerCfg := clickhouse.Config{Addr: testenv.ClickHouseAddr(), User: "tend", Password: testenv.ClickHousePassword(t, "tend")}
@@ -111,11 +116,15 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 		t.Errorf("grafana sees %d private tables in system.tables", got)
 	}
 
-	// Writes, DDL and lifting readonly are refused.
+	// Writes, DDL, lifting readonly and raising a limit are refused.
 	for _, q := range []string{
 		"CREATE TABLE tend_reporting.grafana_was_here (x UInt8) ENGINE = Memory",
 		"INSERT INTO tend_reporting.alerts SELECT * FROM tend_reporting.alerts LIMIT 0",
 		"SET readonly = 0",
+		"SET max_execution_time = 600",
+		"SELECT 1 SETTINGS max_memory_usage = 100000000000",
+		"SELECT 1 SETTINGS max_execution_time = 0",
+		"SELECT 1 SETTINGS max_result_rows = 0",
 		"DROP TABLE tend_reporting.team_periods",
 		"CREATE DATABASE grafana_was_here",
 	} {
@@ -126,54 +135,101 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 		}
 	}
 
-	// Cost: the profile's limits hold by default. (readonly 2 lets a client
-	// raise them, since Grafana's plugin sets max_execution_time on every
-	// query and 18.16 has no settings constraints; the user's quota is the
-	// bound it cannot lift.)
-	for name, want := range map[string]string{"readonly": "2", "max_execution_time": "30", "max_memory_usage": "1000000000", "max_result_rows": "1000000", "max_rows_to_read": "100000000"} {
+	// Cost: the profile's limits hold, and its user cannot raise them.
+	limits := map[string]string{"readonly": "1", "max_execution_time": "30", "max_memory_usage": "1000000000", "max_result_rows": "1000000", "max_rows_to_read": "100000000"}
+	for name, want := range limits {
 		var got string
 		if err := grafana.Conn().QueryRow(ctx, "SELECT value FROM system.settings WHERE name = ?", name).Scan(&got); err != nil || got != want {
 			t.Errorf("grafana's %s = %q (%v), want %s", name, got, err, want)
 		}
 	}
-	for q, want := range map[string]string{
-		"SELECT number FROM numbers(5000000)":               "Limit for result exceeded",
-		"SELECT groupArray(number) FROM numbers(300000000)": "Memory limit",
-	} {
-		err := drain(grafana, q)
+	bombs := map[string]string{
+		"SELECT number FROM system.numbers LIMIT 5000000":                                   "Limit for result exceeded",
+		"SELECT groupArray(number) FROM (SELECT number FROM system.numbers LIMIT 90000000)": "Memory limit",
+		"SELECT count() FROM system.numbers":                                                "Limit for rows to read",
+	}
+	for q, want := range bombs {
+		err := drain(ctx, grafana, q)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s as grafana: %v, want %q", q, err, want)
 		}
 	}
-	if err := drain(grafana, "SELECT count() FROM tend_reporting.team_periods SETTINGS max_execution_time = 10"); err != nil {
-		t.Errorf("grafana cannot set max_execution_time, as Grafana's plugin does: %v", err)
+	// Grafana's ClickHouse plugin runs each query with a deadline, and
+	// clickhouse-go then sends max_execution_time (the time left + 5 s)
+	// along with it: that must work.
+	plugin, cancel := context.WithTimeout(ch.Context(ctx, ch.WithClientInfo(ch.ClientInfo{Comment: []string{"grafana_user:admin"}})), 30*time.Second)
+	defer cancel()
+	if err := drain(plugin, grafana, "SELECT count() FROM tend_reporting.team_periods"); err != nil {
+		t.Errorf("grafana cannot query the way Grafana's plugin does: %v", err)
+	}
+	// Raising a limit as SET or SETTINGS is refused (above); sent along
+	// with a query, it is refused or ignored, and the limits still hold.
+	raised := ch.Context(ctx, ch.WithSettings(ch.Settings{"max_execution_time": 0, "max_memory_usage": 100000000000, "max_result_rows": 0, "max_rows_to_read": 0}))
+	for name := range limits {
+		var got string
+		if err := grafana.Conn().QueryRow(raised, "SELECT value FROM system.settings WHERE name = ?", name).Scan(&got); err == nil && got != limits[name] {
+			t.Errorf("grafana raised %s to %s by sending it with a query", name, got)
+		}
+	}
+	for q, want := range bombs {
+		err := drain(raised, grafana, q)
+		if err == nil || !strings.Contains(err.Error(), want) && !strings.Contains(err.Error(), "readonly") {
+			t.Errorf("%s as grafana, sent with raised limits: %v, want %q", q, err, want)
+		}
 	}
 
-	// Other users' running queries in system.processes.
-	t.Run("system.processes", func(t *testing.T) {
+	// Other users' query text: nothing a system table shows grafana holds a
+	// private value — not while another user's query naming one runs, and
+	// not after tend erased a clinician.
+	t.Run("query text", func(t *testing.T) {
+		running, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- drain(writer, "SELECT sleep(3) AS "+marker+"_running") }()
-		defer func() { <-done }()
-		testenv.Eventually(t, 5*time.Second, "the writer's query in system.processes", func() bool {
-			return count(t, admin, "SELECT count() FROM system.processes WHERE query LIKE '%"+marker[:10]+"%running%'") > 0
-		})
-		out, err := dump(grafana, "SELECT * FROM system.processes")
-		if err != nil || !strings.Contains(out, marker) {
-			return // refused, or not shown: holds
+		// Nine seconds: sleep(3) for each of three one-row blocks.
+		go func() {
+			done <- drain(running, writer, "SELECT sleep(3), '"+marker+"' FROM numbers(3) SETTINGS max_block_size = 1")
+		}()
+		defer func() { stop(); <-done }()
+		time.Sleep(300 * time.Millisecond)
+		for _, name := range systemTables {
+			assertNoMarker(t, grafana, "SELECT * FROM system."+name+" LIMIT 100000", marker)
 		}
-		var version string
-		admin.Conn().QueryRow(ctx, "SELECT version()").Scan(&version)
-		if strings.HasPrefix(version, "18.") {
-			// Measured on 18.16: system is always readable (allow_databases
-			// does not cover it) and users.xml row filters (<databases>) do
-			// not exist yet, so another user's query text is visible while
-			// it runs. tend's queries carry no private values in their text
-			// except the pseudonym in tend erase's ALTER … DELETE (visible
-			// for its duration); current ClickHouse shows a user only their
-			// own queries without the SHOW PROCESSLIST grant (users.sql).
-			t.Skipf("ClickHouse %s shows other users' running query text in system.processes (known 18.16 gap; see README)", version)
+		select {
+		case err := <-done:
+			t.Fatalf("the writer's query ended (%v) before grafana had read every system table: inconclusive", err)
+		default:
 		}
-		t.Errorf("grafana sees the writer's running query in system.processes")
+
+		// tend erase: the clinician's rows go, and no query text named
+		// them or their clinic — not even the admin's view of the mutation.
+		store := testenv.OpenStore(t, testenv.ClickHouseConfig(t))
+		clinic, pseudonym := "tendclinic"+randomHex(t), "tendpseudonym"+randomHex(t)
+		var rows []checkin.Scored
+		for i, who := range []string{pseudonym, pseudonym, "someone-else"} {
+			rows = append(rows, checkin.Scored{Event: checkin.Event{CheckIn: checkin.CheckIn{
+				ID: fmt.Sprintf("%s-%d", clinic, i), Clinic: clinic, Team: "t", Clinician: who, Instrument: "proqol5",
+				SubmittedAt: time.Now(), Answers: []int{1}}, ReceivedAt: time.Now()}})
+		}
+		if err := store.InsertCheckins(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := store.EraseClinician(ctx, clinic, pseudonym); err != nil || n != 2 {
+			t.Fatalf("erase: %d check-ins, %v; want 2", n, err)
+		}
+		db := store.Config().Database
+		if left := count(t, admin, "SELECT count() FROM "+db+".checkins WHERE clinician = '"+pseudonym+"'"); left != 0 {
+			t.Errorf("%d check-ins of the erased clinician are left", left)
+		}
+		if left := count(t, admin, "SELECT count() FROM "+db+".checkins"); left != 1 {
+			t.Errorf("%d check-ins left, want the other clinician's 1", left)
+		}
+		for _, private := range []string{clinic, pseudonym} {
+			if n := count(t, admin, "SELECT count() FROM system.mutations WHERE position(command, '"+private+"') > 0"); n != 0 {
+				t.Errorf("the erasure's mutation names %s in its text", private)
+			}
+			for _, name := range systemTables {
+				assertNoMarker(t, grafana, "SELECT * FROM system."+name+" LIMIT 100000", private)
+			}
+		}
 	})
 }
 
@@ -210,7 +266,7 @@ func count(t *testing.T, s *clickhouse.Store, q string) uint64 {
 // its rows or in its error.
 func assertNoMarker(t *testing.T, s *clickhouse.Store, q, marker string) {
 	t.Helper()
-	out, err := dump(s, q)
+	out, err := dump(context.Background(), s, q)
 	if strings.Contains(out, marker) || (err != nil && strings.Contains(err.Error(), marker)) {
 		t.Errorf("grafana read private data with\n  %s", q)
 	}
@@ -224,8 +280,8 @@ func assertNoMarker(t *testing.T, s *clickhouse.Store, q, marker string) {
 }
 
 // dump runs q and returns every value of every row, as text.
-func dump(s *clickhouse.Store, q string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+func dump(ctx context.Context, s *clickhouse.Store, q string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	rows, err := s.Conn().Query(ctx, q)
 	if err != nil {
@@ -251,8 +307,8 @@ func dump(s *clickhouse.Store, q string) (string, error) {
 }
 
 // drain runs q and reads its rows, returning the first error.
-func drain(s *clickhouse.Store, q string) error {
-	_, err := dump(s, q)
+func drain(ctx context.Context, s *clickhouse.Store, q string) error {
+	_, err := dump(ctx, s, q)
 	return err
 }
 
