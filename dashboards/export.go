@@ -16,6 +16,14 @@ import (
 // Grafana to it.
 const PasswordEnv = "TEND_CLICKHOUSE_READONLY_PASSWORD"
 
+// QueryTimeoutSeconds is the datasource's queryTimeout. The plugin runs
+// each query with this deadline, and clickhouse-go then sends
+// max_execution_time = the time left + 5 s along with it: the reporting
+// profile of deploy/clickhouse/users.sql lets its user set that much and no
+// more (MAX 35), so that the limit holds. (The plugin's default, 60, would
+// be refused there.)
+const QueryTimeoutSeconds = 30
+
 // newDatasource is the ClickHouse datasource as plugin v4 reads it: the
 // connection lives in jsonData (the top-level database and user fields are
 // not read by the plugin). The password is left to the caller.
@@ -41,6 +49,7 @@ func newDatasource(cfg Config) (Datasource, error) {
 			"secure":          false,
 			"username":        cfg.ClickHouseUser,
 			"defaultDatabase": cfg.ReportingDatabase,
+			"queryTimeout":    strconv.Itoa(QueryTimeoutSeconds),
 		},
 	}, nil
 }

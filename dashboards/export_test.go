@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,7 +49,8 @@ func TestExport(t *testing.T) {
 	}
 	ds := datasources.Datasources[0]
 	if ds.UID != DatasourceUID || ds.Type != PluginType || ds.JSONData["port"] != 9440 || ds.JSONData["host"] != "ch" ||
-		ds.JSONData["username"] != "reader" || ds.JSONData["defaultDatabase"] != "tend_reporting" || ds.JSONData["protocol"] != "native" {
+		ds.JSONData["username"] != "reader" || ds.JSONData["defaultDatabase"] != "tend_reporting" || ds.JSONData["protocol"] != "native" ||
+		ds.JSONData["queryTimeout"] != "30" {
 		t.Errorf("datasource = %+v", ds)
 	}
 	if got := ds.SecureJSONData["password"]; got != "${"+PasswordEnv+"}" {
@@ -139,5 +142,26 @@ func readYAML(t *testing.T, path string, v any) {
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestQueryTimeoutWithinProfile: the max_execution_time Grafana's plugin
+// sends with each query (the datasource's queryTimeout + 5 s, by
+// clickhouse-go) is one the reporting profile of users.sql lets its user set;
+// a larger one would fail every query on current ClickHouse.
+func TestQueryTimeoutWithinProfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "clickhouse", "users.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`max_execution_time = (\d+) MIN 1 MAX (\d+) CHANGEABLE_IN_READONLY`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("users.sql has no max_execution_time constraint")
+	}
+	if max, _ := strconv.Atoi(m[2]); QueryTimeoutSeconds+5 > max {
+		t.Errorf("the plugin sends max_execution_time up to %d; users.sql allows at most %s", QueryTimeoutSeconds+5, m[2])
+	}
+	if def, _ := strconv.Atoi(m[1]); def > QueryTimeoutSeconds {
+		t.Errorf("the profile's max_execution_time %d outlasts the datasource's queryTimeout %d", def, QueryTimeoutSeconds)
 	}
 }

@@ -70,7 +70,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 			}
 
 			wantJSON := map[string]any{"host": "clickhouse.internal", "port": float64(9000), "protocol": "native", "secure": false,
-				"username": "grafana", "defaultDatabase": "tend_reporting"}
+				"username": "grafana", "defaultDatabase": "tend_reporting", "queryTimeout": "30"}
 			if ds.Type != PluginType || ds.Access != "proxy" || !sameJSON(ds.JSONData, wantJSON) {
 				t.Errorf("datasource = %+v, jsonData %v; want %s, proxy, %v", ds, ds.JSONData, PluginType, wantJSON)
 			}

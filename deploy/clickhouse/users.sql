@@ -17,15 +17,19 @@
 CREATE DATABASE IF NOT EXISTS tend;
 CREATE DATABASE IF NOT EXISTS tend_reporting;
 
--- Grafana's reader. readonly = 1 (no writes, no DDL, no settings changes) except
--- max_execution_time, which Grafana's ClickHouse plugin sets on every query.
+-- Grafana's reader. readonly = 1 (no writes, no DDL, no table functions, no settings
+-- changes), and each limit a constraint its user cannot lift: READONLY, except
+-- max_execution_time, which Grafana's ClickHouse plugin sends with every query
+-- (clickhouse-go sends the time left before the query's deadline plus 5 s; tend
+-- provisions the datasource with queryTimeout 30, so at most 35): changeable in
+-- readonly mode up to MAX 35, never to 0 (no limit).
 CREATE SETTINGS PROFILE OR REPLACE tend_reporting_reader SETTINGS
-    readonly = 1,
-    max_execution_time = 30 MAX 60 CHANGEABLE_IN_READONLY,
-    max_memory_usage = 1000000000,
-    max_result_rows = 1000000,
-    max_rows_to_read = 100000000,
-    max_concurrent_queries_for_user = 8;
+    readonly = 1 READONLY,
+    max_execution_time = 30 MIN 1 MAX 35 CHANGEABLE_IN_READONLY,
+    max_memory_usage = 1000000000 READONLY,
+    max_result_rows = 1000000 READONLY,
+    max_rows_to_read = 100000000 READONLY,
+    max_concurrent_queries_for_user = 8 READONLY;
 
 CREATE USER OR REPLACE grafana
     IDENTIFIED WITH sha256_hash BY '@GRAFANA_PASSWORD_SHA256@'
