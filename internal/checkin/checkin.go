@@ -67,6 +67,10 @@ var (
 	pseudonymPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
+// IsName reports whether s is a valid clinic or team name: what ingest
+// accepts, and what may go into a NATS subject or a ClickHouse identifier.
+func IsName(s string) bool { return token.MatchString(s) }
+
 const (
 	tokenRule       = "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
 	maxClinicianLen = 256

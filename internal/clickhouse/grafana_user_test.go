@@ -42,7 +42,7 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	mustExec(t, writer, "CREATE TABLE "+probe+" (c String) ENGINE = MergeTree ORDER BY c")
 	t.Cleanup(func() { admin.Conn().Exec(context.Background(), "DROP TABLE IF EXISTS "+probe) })
 	mustExec(t, writer, "INSERT INTO "+probe+" SELECT '"+marker+"'")
-	// A mutation's text names the value it deletes (tend erase does this).
+	// A mutation's text names the value it deletes (an operator's may).
 	mustExec(t, writer, "ALTER TABLE "+probe+" DELETE WHERE c = '"+marker+"-erased'")
 
 	var n uint64
@@ -50,65 +50,13 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 		t.Fatalf("grafana cannot read the reporting database: %v (scripts/clickhouse defines the user)", err)
 	}
 
-	host, _, _ := net.SplitHostPort(testenv.ClickHouseAddr())
-	native := testenv.ClickHouseAddr()
-	http := net.JoinHostPort(host, testenv.ClickHouseHTTPPort())
-	private := strings.TrimPrefix(probe, "tend.")
-	query := "SELECT+c+FROM+" + probe
-	paths := []string{
-		// directly, and through the databases Grafana may name
-		"SELECT c FROM " + probe,
-		"SELECT * FROM tend.checkins LIMIT 10",
-		"SELECT c FROM merge('tend', '.*')",
-		"SELECT c FROM merge('tend', '^" + private + "$')",
-		// url(): this server's HTTP port, as every user, passwords guessed
-		"SELECT * FROM url('http://" + http + "/?query=" + query + "', TSV, 'c String')",
-		"SELECT * FROM url('http://" + http + "/?user=default&query=" + query + "', TSV, 'c String')",
-		"SELECT * FROM url('http://" + http + "/?user=default&password=default&query=" + query + "', TSV, 'c String')",
-		"SELECT * FROM url('http://" + http + "/?user=tend&password=tend&query=" + query + "', TSV, 'c String')",
-		"SELECT * FROM url('http://" + http + "/?user=tend&password=&query=" + query + "', TSV, 'c String')",
-		"SELECT * FROM url('http://default:@" + http + "/?query=" + query + "', TSV, 'c String')",
-		// remote(): this server's native port, as every user
-		"SELECT c FROM remote('" + native + "', tend, " + private + ")",
-		"SELECT c FROM remote('" + native + "', tend, " + private + ", 'default', '')",
-		"SELECT c FROM remote('" + native + "', tend, " + private + ", 'tend', 'tend')",
-		"SELECT * FROM remote('" + native + "', 'tend_reporting', 'team_periods', 'default', 'wrong')",
-		"SELECT * FROM remote('" + native + "', 'tend_reporting', 'team_periods', 'tend', '')",
-		"SELECT c FROM remoteSecure('" + native + "', tend, " + private + ", 'default', '')",
-		"SELECT c FROM cluster('test_shard_localhost', tend, " + private + ")",
-		// file(): confined to user_files
-		"SELECT * FROM file('../secrets/default', TSV, 'c String')",
-		"SELECT * FROM file('../users.xml', TSV, 'c String')",
-		"SELECT * FROM file('/etc/passwd', TSV, 'c String')",
-		"SELECT * FROM file('../data/" + probe[:4] + "/" + private + "/all_1_1_0/c.bin', TSV, 'c String')",
-		// other table functions and dictionaries
-		"SELECT * FROM mysql('127.0.0.1:1', 'tend', '" + private + "', 'default', '')",
-		"SELECT * FROM jdbc('jdbc:clickhouse://" + http + "', 'tend', '" + private + "')",
-		"SELECT * FROM odbc('DSN=x', 'tend', '" + private + "')",
-		"SELECT * FROM system.dictionaries",
-		"SELECT dictGetString('tend', 'c', toUInt64(1))",
-		// settings: readonly cannot be lifted
-		"SELECT c FROM " + probe + " SETTINGS readonly = 0",
-	}
-	for _, q := range paths {
+	for _, q := range append(attackPaths("tend", strings.TrimPrefix(probe, "tend."), "c"), "SELECT * FROM tend.checkins LIMIT 10") {
 		assertNoMarker(t, grafana, q, marker)
 	}
 
 	// Every system table, whole: none holds the marker (system.mutations and
 	// system.parts list the allowed databases only; no query_log is kept).
-	rows, err := grafana.Conn().Query(ctx, "SELECT name FROM system.tables WHERE database = 'system'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var systemTables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		systemTables = append(systemTables, name)
-	}
-	rows.Close()
+	systemTables := systemTableNames(t, grafana)
 	for _, name := range systemTables {
 		assertNoMarker(t, grafana, "SELECT * FROM system."+name+" LIMIT 100000", marker)
 	}
@@ -233,6 +181,67 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	})
 }
 
+// attackPaths are the ways a reader might try to reach column of the
+// private table db.table: directly, through merge(), url() to this server's
+// HTTP port and remote() to its native port as every user with guessed
+// passwords, file() outside user_files, other table functions,
+// dictionaries, and lifting readonly.
+func attackPaths(db, table, column string) []string {
+	host, _, _ := net.SplitHostPort(testenv.ClickHouseAddr())
+	native := testenv.ClickHouseAddr()
+	http := net.JoinHostPort(host, testenv.ClickHouseHTTPPort())
+	target := db + "." + table
+	query := "SELECT+" + column + "+FROM+" + target
+	structure := "'" + column + " String'"
+	return []string{
+		"SELECT " + column + " FROM " + target,
+		"SELECT " + column + " FROM merge('" + db + "', '.*')",
+		"SELECT " + column + " FROM merge('" + db + "', '^" + table + "$')",
+		"SELECT * FROM url('http://" + http + "/?query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + http + "/?user=default&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + http + "/?user=default&password=default&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + http + "/?user=tend&password=tend&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + http + "/?user=tend&password=&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://default:@" + http + "/?query=" + query + "', TSV, " + structure + ")",
+		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ")",
+		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'default', '')",
+		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'tend', 'tend')",
+		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'default', 'wrong')",
+		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'tend', '')",
+		"SELECT " + column + " FROM remoteSecure('" + native + "', " + db + ", " + table + ", 'default', '')",
+		"SELECT " + column + " FROM cluster('test_shard_localhost', " + db + ", " + table + ")",
+		"SELECT * FROM file('../secrets/default', TSV, 'c String')",
+		"SELECT * FROM file('../users.xml', TSV, 'c String')",
+		"SELECT * FROM file('/etc/passwd', TSV, 'c String')",
+		"SELECT * FROM file('../data/" + db + "/" + table + "/all_1_1_0/" + column + ".bin', TSV, 'c String')",
+		"SELECT * FROM mysql('127.0.0.1:1', '" + db + "', '" + table + "', 'default', '')",
+		"SELECT * FROM jdbc('jdbc:clickhouse://" + http + "', '" + db + "', '" + table + "')",
+		"SELECT * FROM odbc('DSN=x', '" + db + "', '" + table + "')",
+		"SELECT * FROM system.dictionaries",
+		"SELECT dictGetString('" + db + "', '" + column + "', toUInt64(1))",
+		"SELECT " + column + " FROM " + target + " SETTINGS readonly = 0",
+	}
+}
+
+// systemTableNames lists the tables of the system database s sees.
+func systemTableNames(t *testing.T, s *clickhouse.Store) []string {
+	t.Helper()
+	rows, err := s.Conn().Query(context.Background(), "SELECT name FROM system.tables WHERE database = 'system'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
 func open(t *testing.T, cfg clickhouse.Config) *clickhouse.Store {
 	t.Helper()
 	s, err := clickhouse.Open(cfg)
@@ -268,7 +277,7 @@ func assertNoMarker(t *testing.T, s *clickhouse.Store, q, marker string) {
 	t.Helper()
 	out, err := dump(context.Background(), s, q)
 	if strings.Contains(out, marker) || (err != nil && strings.Contains(err.Error(), marker)) {
-		t.Errorf("grafana read private data with\n  %s", q)
+		t.Errorf("%s read private data with\n  %s", s.Config().User, q)
 	}
 	if testing.Verbose() {
 		if err != nil {

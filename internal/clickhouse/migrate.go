@@ -93,7 +93,8 @@ func bootstrapStatements(cfg Config) []string {
 }
 
 // Migrate applies the migrations not yet recorded in <db>.schema_migrations,
-// in version order, and returns the versions it applied. It is idempotent:
+// in version order, and returns the versions it applied; then it mirrors
+// the configured clinics' reporting (MirrorClinics). It is idempotent:
 // every statement is CREATE … IF NOT EXISTS or checks before it alters, so
 // two processes migrating at once converge.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
@@ -133,7 +134,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		}
 		done = append(done, m.Version)
 	}
-	return done, nil
+	return done, s.MirrorClinics(ctx)
 }
 
 func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
