@@ -4,12 +4,15 @@ GO    ?= go
 BIN   := bin/tend
 export TEND_CH_DIR ?= $(CURDIR)/.clickhouse
 
-# `make run` connects as tend's writer (user tend: databases tend and tend_reporting
-# only) with the password scripts/clickhouse generated; Grafana's user is grafana.
+# `make run` connects as tend's writer (user tend: databases tend, tend_reporting and
+# the clinics' tend_reporting_<clinic> only) with the password scripts/clickhouse
+# generated. Each clinic of TEND_CLINICS (the demo's two by default) gets its reporting
+# database and its Grafana organization's reader grafana_<clinic>.
+export TEND_CLINICS ?= northside,riverside
 run: export TEND_CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(TEND_CH_TCP_PORT),9000)
 run: export TEND_CLICKHOUSE_USER ?= tend
 run: export TEND_CLICKHOUSE_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/tend
-run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/grafana
+run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/readers
 
 # The fault suite (chaos/) runs nats-server as a process of its own: this
 # version, installed into bin/ by the targets that need it.

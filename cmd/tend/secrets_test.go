@@ -35,7 +35,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		"TEND_DATA_DIR": filepath.Join(dir, "data"), "TEND_NATS_LISTEN": "127.0.0.1:0", "TEND_HTTP_ADDR": "127.0.0.1:0", "TEND_METRICS_ADDR": "127.0.0.1:0",
 		"TEND_CLICKHOUSE_ADDR": ch.Addr, "TEND_CLICKHOUSE_DATABASE": ch.Database, "TEND_CLICKHOUSE_REPORTING_DATABASE": ch.ReportingDatabase,
 		"TEND_PSEUDONYM_KEY": testenv.TestKey, "TEND_INGEST_TOKENS": tokens, "TEND_LOG_LEVEL": "debug",
-		"TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN": grafanatest.Token, dashboards.PasswordEnv: password,
+		"TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN": "northside 1 " + grafanatest.Token, dashboards.PasswordEnv: "northside " + password,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

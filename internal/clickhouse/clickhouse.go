@@ -101,13 +101,23 @@ func (s *Store) Close() error { return s.conn.Close() }
 func (s *Store) Conn() driver.Conn { return s.conn }
 
 // DropDatabases removes the store's private and reporting databases and
-// its clinics' copies: for throwaway deployments (tests, tend bench), never
-// called by the pipeline.
+// the clinics' copies of the latter (<reporting>_*): for throwaway
+// deployments (tests, tend bench), never called by the pipeline.
 func (s *Store) DropDatabases(ctx context.Context) error {
 	dbs := []string{s.cfg.Database, s.cfg.ReportingDatabase}
-	for _, c := range s.cfg.Clinics {
-		dbs = append(dbs, ClinicDatabase(s.cfg, c))
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, ?)", s.cfg.ReportingDatabase+"_")
+	if err != nil {
+		return fmt.Errorf("list clinic databases: %w", err)
 	}
+	for rows.Next() {
+		var db string
+		if err := rows.Scan(&db); err != nil {
+			rows.Close()
+			return fmt.Errorf("list clinic databases: %w", err)
+		}
+		dbs = append(dbs, db)
+	}
+	rows.Close()
 	for _, db := range dbs {
 		if err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 			return fmt.Errorf("drop database %s: %w", db, err)
@@ -138,7 +148,12 @@ func ClientFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user (password: TEND_CLICKHOUSE_PASSWORD or TEND_CLICKHOUSE_PASSWORD_FILE)")
 	fs.StringVar(&c.Database, "clickhouse-database", DefaultDatabase, "private database for pseudonymized check-ins")
 	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
-	fs.Var((*clinicList)(&c.Clinics), "clinics", "comma-separated `clinics` whose leadership reads Grafana: each gets the reporting database <reporting database>_<clinic>, read by its own ClickHouse user grafana_<clinic>")
+	ClinicsFlag(fs, &c.Clinics)
+}
+
+// ClinicsFlag registers --clinics (TEND_CLINICS).
+func ClinicsFlag(fs *flag.FlagSet, clinics *[]string) {
+	fs.Var((*clinicList)(clinics), "clinics", "comma-separated `clinics` whose leadership reads Grafana: each gets the reporting database <reporting database>_<clinic>, read by its own ClickHouse user grafana_<clinic>")
 }
 
 // clinicList is a comma-separated flag.Value of clinic names.

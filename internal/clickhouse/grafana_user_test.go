@@ -18,22 +18,26 @@ import (
 	"github.com/tendhq/tend/internal/testenv"
 )
 
-// TestGrafanaUserReadsReportingOnly checks the privacy boundary in storage
-// as an attacker holding Grafana's ClickHouse user would try it: the user
-// (scripts/clickhouse defines it as the README tells operators to) reads the
-// reporting database and nothing else — by no path, table functions
-// included —, writes nothing, cannot raise its profile's limits, and sees
-// no other user's query text. A marker value is put into the private
-// database (and into a query the writer keeps running) first, and every
-// answer is searched for it.
-func TestGrafanaUserReadsReportingOnly(t *testing.T) {
+// TestGrafanaUserReachesNothingPrivate checks the privacy boundary in
+// storage as an attacker holding Grafana's ClickHouse user — a clinic's
+// reader, as scripts/clickhouse defines it and the README tells operators
+// to — would try it: it reads its clinic's reporting database and nothing
+// private — by no path, table functions included —, writes nothing,
+// cannot raise its profile's limits, and sees no other user's query text.
+// A marker value is put into the private database (and into a query the
+// writer keeps running) first, and every answer is searched for it.
+// (TestClinicReaderReadsItsClinicOnly tries the other clinics' rows.)
+func TestGrafanaUserReachesNothingPrivate(t *testing.T) {
 	ctx := context.Background()
-	writerCfg := clickhouse.Config{Addr: testenv.ClickHouseAddr(), User: "tend", Password: testenv.ClickHousePassword(t, "tend")}
+	clinic := testenv.Clinics(t)[0]
+	writerCfg := clickhouse.Config{Addr: testenv.ClickHouseAddr(), User: "tend", Password: testenv.ClickHousePassword(t, "tend"), Clinics: testenv.Clinics(t)}
 	writer := open(t, writerCfg)
 	if _, err := writer.Migrate(ctx); err != nil { // the default databases, as Grafana reads them, by the writer
-		t.Fatalf("the writer (user tend) cannot migrate tend and tend_reporting: %v", err)
+		t.Fatalf("the writer (user tend) cannot migrate tend, tend_reporting and the clinics' databases: %v", err)
 	}
-	grafana := open(t, clickhouse.Config{Addr: testenv.ClickHouseAddr(), User: "grafana", Password: testenv.ClickHousePassword(t, "grafana")})
+	user := clickhouse.ClinicReader(clinic)
+	grafana := open(t, clickhouse.Config{Addr: testenv.ClickHouseAddr(), User: user, Password: testenv.ClickHousePassword(t, user)})
+	own := clickhouse.ClinicDatabase(writer.Config(), clinic)
 	admin := open(t, testenv.ClickHouseAdmin(t))
 
 	// The private value to look for, in a private table of the writer's.
@@ -46,8 +50,8 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	mustExec(t, writer, "ALTER TABLE "+probe+" DELETE WHERE c = '"+marker+"-erased'")
 
 	var n uint64
-	if err := grafana.Conn().QueryRow(ctx, "SELECT count() FROM tend_reporting.team_periods").Scan(&n); err != nil {
-		t.Fatalf("grafana cannot read the reporting database: %v (scripts/clickhouse defines the user)", err)
+	if err := grafana.Conn().QueryRow(ctx, "SELECT count() FROM "+own+".team_periods").Scan(&n); err != nil {
+		t.Fatalf("%s cannot read %s: %v (scripts/clickhouse defines the user)", user, own, err)
 	}
 
 	for _, q := range append(attackPaths("tend", strings.TrimPrefix(probe, "tend."), "c"), "SELECT * FROM tend.checkins LIMIT 10") {
@@ -66,18 +70,18 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 
 	// Writes, DDL, lifting readonly and raising a limit are refused.
 	for _, q := range []string{
-		"CREATE TABLE tend_reporting.grafana_was_here (x UInt8) ENGINE = Memory",
-		"INSERT INTO tend_reporting.alerts SELECT * FROM tend_reporting.alerts LIMIT 0",
+		"CREATE TABLE " + own + ".grafana_was_here (x UInt8) ENGINE = Memory",
+		"INSERT INTO " + own + ".alerts SELECT * FROM " + own + ".alerts LIMIT 0",
 		"SET readonly = 0",
 		"SET max_execution_time = 600",
 		"SELECT 1 SETTINGS max_memory_usage = 100000000000",
 		"SELECT 1 SETTINGS max_execution_time = 0",
 		"SELECT 1 SETTINGS max_result_rows = 0",
-		"DROP TABLE tend_reporting.team_periods",
+		"DROP TABLE " + own + ".team_periods",
 		"CREATE DATABASE grafana_was_here",
 	} {
 		if err := grafana.Conn().Exec(ctx, q); err == nil {
-			admin.Conn().Exec(ctx, "DROP TABLE IF EXISTS tend_reporting.grafana_was_here")
+			admin.Conn().Exec(ctx, "DROP TABLE IF EXISTS "+own+".grafana_was_here")
 			admin.Conn().Exec(ctx, "DROP DATABASE IF EXISTS grafana_was_here")
 			t.Errorf("grafana ran %q", q)
 		}
@@ -107,7 +111,7 @@ func TestGrafanaUserReadsReportingOnly(t *testing.T) {
 	// along with it: that must work.
 	plugin, cancel := context.WithTimeout(ch.Context(ctx, ch.WithClientInfo(ch.ClientInfo{Comment: []string{"grafana_user:admin"}})), 30*time.Second)
 	defer cancel()
-	if err := drain(plugin, grafana, "SELECT count() FROM tend_reporting.team_periods"); err != nil {
+	if err := drain(plugin, grafana, "SELECT count() FROM "+own+".team_periods"); err != nil {
 		t.Errorf("grafana cannot query the way Grafana's plugin does: %v", err)
 	}
 	// Raising a limit as SET or SETTINGS is refused (above); sent along

@@ -81,10 +81,10 @@ type Main struct {
 	side     sync.WaitGroup
 }
 
-// Grafana is where and how tend provisions its dashboards.
+// Grafana is where tend provisions its dashboards: each clinic's
+// organization.
 type Grafana struct {
-	API    dashboards.API
-	Config dashboards.Config
+	Targets []dashboards.Target
 }
 
 // Run starts the parts of m.Role and returns once all of them serve.
@@ -480,7 +480,7 @@ func (m *Main) audit(ctx context.Context, e clickhouse.AuditEntry) {
 // provisionGrafana installs the dashboards in m.Grafana while the pipeline
 // runs; a failure is logged, never fatal.
 func (m *Main) provisionGrafana(ctx context.Context) {
-	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.API, m.Grafana.Config, m.Log)
+	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.Targets, m.Log)
 	if ctx.Err() != nil {
 		return
 	}
