@@ -327,7 +327,7 @@ func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 	if got := s.MustRows(t, copiedTwiceSQL(cfg, "clinic-a", "team_periods", key)); !slices.EqualFunc(got, [][]string{{"202402"}}, slices.Equal) {
 		t.Errorf("partitions holding copies = %q, want 202402", got)
 	}
-	for _, stmt := range dedupeStatements(cfg, "clinic-a", "team_periods", 202402) {
+	for _, stmt := range dedupeStatements(cfg, "clinic-a", "team_periods", 202402, "run1") {
 		s.MustExec(t, stmt)
 	}
 	for table, want := range map[string]string{"team_periods": "clinic-a team-1|clinic-a team-2", "alerts": "clinic-a team-1"} {

@@ -2,6 +2,8 @@ package clickhouse
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,7 +75,7 @@ func mirrorSchema(cfg Config, clinic string) []string {
 	for _, t := range reportingTables {
 		stmts = append(stmts,
 			"CREATE TABLE IF NOT EXISTS "+cdb+"."+t.name+" AS "+rep+"."+t.name,
-			"CREATE MATERIALIZED VIEW IF NOT EXISTS "+cfg.Database+".mirror_"+clinicSuffix(clinic)+"_"+t.name+
+			"CREATE MATERIALIZED VIEW IF NOT EXISTS "+cfg.Database+"."+mirrorView(cfg, clinic, t.name)+
 				" TO "+cdb+"."+t.name+" AS SELECT * FROM "+rep+"."+t.name+" WHERE "+clinicIs(clinic))
 	}
 	return stmts
@@ -107,14 +109,14 @@ func copiedTwiceSQL(cfg Config, clinic, table, key string) string {
 // table with each row once. (OPTIMIZE … FINAL DEDUPLICATE would do it in
 // one statement, but crashes ClickHouse 18.16: measured, a segmentation
 // fault.) The scratch table is in the private database, out of readers'
-// sight.
-func dedupeStatements(cfg Config, clinic, table string, partition uint32) []string {
+// sight, and named by run, so that two processes migrating at once do not
+// share it.
+func dedupeStatements(cfg Config, clinic, table string, partition uint32, run string) []string {
 	cfg = cfg.withDefaults()
 	src := ClinicDatabase(cfg, clinic) + "." + table
-	scratch := cfg.Database + ".mirror_" + clinicSuffix(clinic) + "_" + table + "_dedupe"
+	scratch := cfg.Database + ".mirror_" + clinicSuffix(clinic) + "_" + table + "_dedupe_" + run
 	p := strconv.FormatUint(uint64(partition), 10)
 	return []string{
-		"DROP TABLE IF EXISTS " + scratch,
 		"CREATE TABLE " + scratch + " AS " + src,
 		"INSERT INTO " + scratch + " SELECT DISTINCT * FROM " + src + " WHERE toYYYYMM(period_start) = " + p,
 		"ALTER TABLE " + src + " REPLACE PARTITION " + p + " FROM " + scratch,
@@ -133,12 +135,50 @@ func (s *Store) MirrorClinics(ctx context.Context) error {
 	if err := CheckClinics(s.cfg.Clinics); err != nil {
 		return err
 	}
+	if err := s.dropOtherMirrors(ctx); err != nil {
+		return err
+	}
 	for _, c := range s.cfg.Clinics {
 		if err := s.execAll(ctx, "mirror clinic "+c, append(mirrorSchema(s.cfg, c), mirrorFill(s.cfg, c)...)); err != nil {
 			return err
 		}
 	}
 	return s.dedupeMirrors(ctx)
+}
+
+// mirrorView names the view copying table's rows of clinic.
+func mirrorView(cfg Config, clinic, table string) string {
+	return "mirror_" + clinicSuffix(clinic) + "_" + table
+}
+
+// dropOtherMirrors drops the views of clinics no longer configured: a
+// view whose clinic's database the writer may no longer write (its
+// users.xml entry removed) would fail every publication. The clinic's
+// database is left to the operator.
+func (s *Store) dropOtherMirrors(ctx context.Context) error {
+	want := map[string]bool{}
+	for _, c := range s.cfg.Clinics {
+		for _, t := range reportingTables {
+			want[mirrorView(s.cfg, c, t.name)] = true
+		}
+	}
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine = 'MaterializedView' AND startsWith(name, 'mirror_')", s.cfg.Database)
+	if err != nil {
+		return fmt.Errorf("list clinic mirrors: %w", err)
+	}
+	var drop []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("list clinic mirrors: %w", err)
+		}
+		if !want[name] {
+			drop = append(drop, "DROP TABLE IF EXISTS "+s.cfg.Database+"."+name)
+		}
+	}
+	rows.Close()
+	return s.execAll(ctx, "drop the mirrors of clinics no longer configured", drop)
 }
 
 // dedupeMirrors removes rows copied twice into the clinics' write-once
@@ -165,7 +205,11 @@ func (s *Store) dedupeMirrors(ctx context.Context) error {
 			}
 			rows.Close()
 			for _, p := range partitions {
-				if err := s.execAll(ctx, "mirror clinic "+c+": dedupe", dedupeStatements(s.cfg, c, t.name, p)); err != nil {
+				run := make([]byte, 6)
+				if _, err := rand.Read(run); err != nil {
+					return fmt.Errorf("mirror clinic %s: %w", c, err)
+				}
+				if err := s.execAll(ctx, "mirror clinic "+c+": dedupe", dedupeStatements(s.cfg, c, t.name, p, hex.EncodeToString(run))); err != nil {
 					return err
 				}
 				deduped = true

@@ -59,6 +59,17 @@ func TestMirrorClinics(t *testing.T) {
 		t.Errorf("after a second migration %s holds %q, want %q", alpha, got, want)
 	}
 
+	// A clinic no longer configured is no longer fed; publishing goes on.
+	only := cfg
+	only.Clinics = []string{"alpha-1"}
+	if _, err := testenv.OpenStore(t, only).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, s, figureInsert(rep, "beta", "dropped", time.Now().Format(time.DateOnly)))
+	if got, want := teams(beta), "beta\tafter|beta\tbefore|"; got != want {
+		t.Errorf("%s, no longer configured, holds %q, want %q", beta, got, want)
+	}
+
 	// Retention drops the copies' old months too.
 	if _, err := s.ApplyRetention(ctx, clickhouse.Retention{CheckInMonths: 24, ReportingMonths: 24}, time.Now()); err != nil {
 		t.Fatal(err)
