@@ -21,8 +21,13 @@ import (
 // with that clinic's rows only, kept in step by ClickHouse: a materialized
 // view, in the private database where no reader sees it, copies each row
 // inserted into tend_reporting for that clinic. Its reader is allowed that
-// database only. On current ClickHouse deploy/clickhouse/clinic_reader.sql
-// grants the same and adds a row policy on the copies.
+// database only. On current ClickHouse deploy/clickhouse/clinic.sql grants
+// the same and adds a row policy on the copies.
+//
+// The copies are made once, with the reporting tables' columns (CREATE
+// TABLE … AS), and the views copy SELECT *: a migration that changes a
+// reporting table must change the copies too (TestMirrorClinics compares
+// their columns).
 
 // reportingTables are the tables of the reporting database, each with the
 // columns that identify a row within a clinic (never NULL), and whether a
@@ -47,7 +52,7 @@ func ClinicDatabase(cfg Config, clinic string) string {
 }
 
 // ClinicReader is the ClickHouse user of the clinic's Grafana organization,
-// allowed ClinicDatabase only (scripts/clickhouse, clinic_reader.sql).
+// allowed ClinicDatabase only (scripts/clickhouse, clinic.sql).
 func ClinicReader(clinic string) string { return "grafana_" + clinicSuffix(clinic) }
 
 // CheckClinics refuses clinic names that are not valid, or that two of

@@ -49,6 +49,20 @@ func TestMirrorClinics(t *testing.T) {
 		t.Errorf("%s holds %q, want %q", beta, got, want)
 	}
 
+	// The copies have the reporting tables' columns.
+	for _, table := range []string{"team_periods", "alerts", "open_periods", "late_checkins"} {
+		columns := func(db string) string {
+			out, err := dump(ctx, s, "SELECT name, type FROM system.columns WHERE database = '"+db+"' AND table = '"+table+"' ORDER BY name")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		if got, want := columns(alpha), columns(rep); got != want || want == "" {
+			t.Errorf("%s.%s has columns\n%s\nwant those of %s.%s:\n%s", alpha, table, got, rep, table, want)
+		}
+	}
+
 	// Migrating again copies nothing twice; a row copied twice (as a
 	// publication racing the first mirroring can) is removed.
 	mustExec(t, s, "INSERT INTO "+alpha+".team_periods SELECT * FROM "+rep+".team_periods WHERE clinic = 'alpha-1' AND team = 'after'")
