@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,6 +132,23 @@ func TestGrafanaUserReachesNothingPrivate(t *testing.T) {
 			t.Errorf("%s as grafana, sent with raised limits: %v, want %q", q, err, want)
 		}
 	}
+	// Over HTTP, settings are URL parameters: refused, or not applied.
+	host, _, _ := net.SplitHostPort(testenv.ClickHouseAddr())
+	for name := range limits {
+		u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, testenv.ClickHouseHTTPPort()), Path: "/", RawQuery: url.Values{
+			"user": {user}, "password": {testenv.ClickHousePassword(t, user)}, name: {"0"},
+			"query": {"SELECT value FROM system.settings WHERE name = '" + name + "'"},
+		}.Encode()}
+		resp, err := http.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := strings.TrimSpace(string(body)); resp.StatusCode == http.StatusOK && got != limits[name] {
+			t.Errorf("grafana set %s to %s over HTTP", name, got)
+		}
+	}
 
 	// Other users' query text: nothing a system table shows grafana holds a
 	// private value — not while another user's query naming one runs, and
@@ -193,7 +213,7 @@ func TestGrafanaUserReachesNothingPrivate(t *testing.T) {
 func attackPaths(db, table, column string) []string {
 	host, _, _ := net.SplitHostPort(testenv.ClickHouseAddr())
 	native := testenv.ClickHouseAddr()
-	http := net.JoinHostPort(host, testenv.ClickHouseHTTPPort())
+	httpAddr := net.JoinHostPort(host, testenv.ClickHouseHTTPPort())
 	target := db + "." + table
 	query := "SELECT+" + column + "+FROM+" + target
 	structure := "'" + column + " String'"
@@ -201,12 +221,12 @@ func attackPaths(db, table, column string) []string {
 		"SELECT " + column + " FROM " + target,
 		"SELECT " + column + " FROM merge('" + db + "', '.*')",
 		"SELECT " + column + " FROM merge('" + db + "', '^" + table + "$')",
-		"SELECT * FROM url('http://" + http + "/?query=" + query + "', TSV, " + structure + ")",
-		"SELECT * FROM url('http://" + http + "/?user=default&query=" + query + "', TSV, " + structure + ")",
-		"SELECT * FROM url('http://" + http + "/?user=default&password=default&query=" + query + "', TSV, " + structure + ")",
-		"SELECT * FROM url('http://" + http + "/?user=tend&password=tend&query=" + query + "', TSV, " + structure + ")",
-		"SELECT * FROM url('http://" + http + "/?user=tend&password=&query=" + query + "', TSV, " + structure + ")",
-		"SELECT * FROM url('http://default:@" + http + "/?query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + httpAddr + "/?query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + httpAddr + "/?user=default&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + httpAddr + "/?user=default&password=default&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + httpAddr + "/?user=tend&password=tend&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://" + httpAddr + "/?user=tend&password=&query=" + query + "', TSV, " + structure + ")",
+		"SELECT * FROM url('http://default:@" + httpAddr + "/?query=" + query + "', TSV, " + structure + ")",
 		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ")",
 		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'default', '')",
 		"SELECT " + column + " FROM remote('" + native + "', " + db + ", " + table + ", 'tend', 'tend')",
@@ -219,7 +239,7 @@ func attackPaths(db, table, column string) []string {
 		"SELECT * FROM file('/etc/passwd', TSV, 'c String')",
 		"SELECT * FROM file('../data/" + db + "/" + table + "/all_1_1_0/" + column + ".bin', TSV, 'c String')",
 		"SELECT * FROM mysql('127.0.0.1:1', '" + db + "', '" + table + "', 'default', '')",
-		"SELECT * FROM jdbc('jdbc:clickhouse://" + http + "', '" + db + "', '" + table + "')",
+		"SELECT * FROM jdbc('jdbc:clickhouse://" + httpAddr + "', '" + db + "', '" + table + "')",
 		"SELECT * FROM odbc('DSN=x', '" + db + "', '" + table + "')",
 		"SELECT * FROM system.dictionaries",
 		"SELECT dictGetString('" + db + "', '" + column + "', toUInt64(1))",
