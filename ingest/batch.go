@@ -92,6 +92,15 @@ func (s *Server) handleBatch() http.Handler {
 		for start := 0; start < len(ready); start += asyncChunk {
 			s.publishAsync(r.Context(), ready[start:min(start+asyncChunk, len(ready))], preps, &resp)
 		}
+		perClinic := map[string]int{}
+		for _, i := range ready {
+			if resp.Results[i].Status == http.StatusAccepted {
+				perClinic[preps[i].event.Clinic]++
+			}
+		}
+		for clinic, n := range perClinic {
+			s.audit(r, token, clinic, n)
+		}
 		status := http.StatusOK
 		if resp.Unavailable > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))

@@ -50,6 +50,8 @@ type Server struct {
 	pseudonyms     *checkin.Pseudonymizer
 	feedback       *feedback.Config
 	tokens         Tokens
+	roster         Roster
+	auditor        Auditor
 	log            *slog.Logger
 	now            func() time.Time
 	publishTimeout time.Duration

@@ -12,13 +12,11 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 )
 
-const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]
+const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]   (flags: tend dashboards <subcommand> --help)
 
   export     write the dashboard JSON and Grafana file-provisioning files to --dir
   provision  install the folder, ClickHouse datasource and dashboard through
              Grafana's HTTP API at --grafana-url (token: TEND_GRAFANA_TOKEN)
-
-Run 'tend dashboards <subcommand> --help' for its flags.
 `
 
 // runDashboards is `tend dashboards export|provision`.

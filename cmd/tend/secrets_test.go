@@ -14,6 +14,7 @@ import (
 	"github.com/tendhq/tend/dashboards/grafanatest"
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/ingest/client"
+	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
@@ -37,6 +38,13 @@ func TestSecretsNeverLogged(t *testing.T) {
 		"TEND_PSEUDONYM_KEY": testenv.TestKey, "TEND_INGEST_TOKENS": tokens, "TEND_LOG_LEVEL": "debug",
 		"TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN": grafanatest.Token, dashboards.PasswordEnv: password,
 	}
+	// The clinician is on the roster (the integration token submits for
+	// enrolled clinicians only), before tend up loads it.
+	store := testenv.OpenStore(t, ch)
+	if err := store.PutMembers(t.Context(), clickhouse.Member{Clinic: "northside", Team: "crisis",
+		Clinician: testenv.Pseudonymizer(t).Pseudonym("northside", "raw-clinician-id-4711"), Enrolled: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out syncBuffer
@@ -48,7 +56,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	})
 	url := ingestURL(t, &out)
 	c := testenv.CheckIns(1, 3, time.Now())[0]
-	c.Clinic, c.Clinician = "northside", "raw-clinician-id-4711"
+	c.Clinic, c.Team, c.Clinician = "northside", "crisis", "raw-clinician-id-4711"
 	body, _ := json.Marshal(c)
 	for _, tok := range []string{token, wrongToken} {
 		status, resp, err := client.Client{URL: url, Token: tok}.Post(t.Context(), "/v1/checkins", body)

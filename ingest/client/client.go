@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/envflag"
 )
 
 // DefaultTimeout bounds one request, answer included.
@@ -113,4 +115,17 @@ func (c Client) All(ctx context.Context, cs []checkin.CheckIn, size int, progres
 		}
 	}
 	return nil
+}
+
+// Flags registers the client's URL on fs. The access token is no flag
+// (flags are visible to other users of the machine): ReadToken reads it.
+func (c *Client) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "ingest base `URL` (access token: TEND_TOKEN or TEND_TOKEN_FILE)")
+}
+
+// ReadToken reads the access token from TEND_TOKEN or the file in
+// TEND_TOKEN_FILE.
+func (c *Client) ReadToken(getenv func(string) string) (err error) {
+	c.Token, err = envflag.Secret(getenv, "TEND_TOKEN")
+	return err
 }

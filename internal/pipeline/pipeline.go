@@ -37,6 +37,7 @@ import (
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
 	"github.com/tendhq/tend/internal/retry"
+	"github.com/tendhq/tend/internal/roster"
 	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/processor"
@@ -77,6 +78,7 @@ type Main struct {
 	failure    error
 
 	claims   jetstream.KeyValue
+	roster   *roster.Directory
 	stopSide context.CancelFunc
 	side     sync.WaitGroup
 }
@@ -143,6 +145,22 @@ func (m *Main) startSideTasks() {
 	if m.Role.Process {
 		run(m.retainDaily)
 	}
+	if m.roster != nil {
+		run(func(ctx context.Context) { m.roster.Run(ctx, m.store, rosterRefresh, m.Log) })
+	}
+}
+
+// rosterRefresh is how often ingest reloads the roster: an enrolment or a
+// revocation takes effect within it.
+const rosterRefresh = 30 * time.Second
+
+// submissionAuditor records integration-token submissions in the audit
+// trail.
+type submissionAuditor struct{ m *Main }
+
+func (a submissionAuditor) AuditSubmission(ctx context.Context, tokenID, clinic string, n int) {
+	a.m.audit(ctx, clickhouse.AuditEntry{Actor: "token:" + tokenID, Action: "submit", Target: clinic, Outcome: "ok",
+		Detail: fmt.Sprintf("%d check-ins", n)})
 }
 
 // retainDaily applies the retention windows at start and every day after:
@@ -267,13 +285,23 @@ func (m *Main) startIngest() error {
 		}
 		opts = append(opts, ingest.WithLimits(reqs, bytes))
 	}
+	// Personal check-in links: the roster, copied from the private database
+	// and refreshed (a side task), so that ClickHouse being down does not
+	// lock enrolled clinicians out.
+	m.roster = &roster.Directory{}
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := m.roster.Refresh(rctx, m.store); err != nil {
+		m.Log.Warn("roster not loaded yet; personal links work once it is", "err", err)
+	}
+	cancel()
+	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}))
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, ingest.WithTokens(tokens))
-		m.Log.Info("ingest requires clinic access tokens", "clinics", len(tokens))
+		m.Log.Info("ingest requires a personal check-in link or a clinic's integration token", "clinics", len(tokens))
 	} else if !m.Config.Demo {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
@@ -313,6 +341,15 @@ func ConfiguredPseudonymizer(c Config) (*checkin.Pseudonymizer, error) {
 		return nil, err
 	}
 	return checkin.NewPseudonymizer(key)
+}
+
+// Pseudonym is clinician's pseudonym in clinic under the key c configures.
+func Pseudonym(c Config, clinic, clinician string) (string, error) {
+	p, err := ConfiguredPseudonymizer(c)
+	if err != nil {
+		return "", err
+	}
+	return p.Pseudonym(clinic, clinician), nil
 }
 
 // ConfiguredKey reads the pseudonym key from TEND_PSEUDONYM_KEY or its file.
@@ -564,73 +601,4 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "  alerts:     nats --server %s --nkey %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), m.NATSSeed(stream.RoleAlerts), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
 	fmt.Fprint(w, b.String())
-}
-
-// Role says which parts a serving command runs.
-type Role struct {
-	Name       string
-	EmbedNATS  bool // runs an embedded NATS server
-	Ingest     bool
-	Process    bool // the processor and the reporter
-	Summary    string
-	NATSClient bool // connects to an external NATS at Config.NATSURL
-}
-
-var (
-	RoleUp = Role{Name: "up", EmbedNATS: true, Ingest: true, Process: true,
-		Summary: "Runs everything in one process: an embedded NATS server with JetStream, ingest, processor and metrics."}
-	RoleIngest = Role{Name: "ingest", Ingest: true, NATSClient: true,
-		Summary: "Runs the HTTP ingest service against an external NATS (--nats-url)."}
-	RoleProcess = Role{Name: "process", Process: true, NATSClient: true,
-		Summary: "Runs the processor against an external NATS (--nats-url); replicas share one durable consumer."}
-)
-
-// Config is everything a tend process can be told. Secrets come from the
-// environment or files, never from flags alone.
-type Config struct {
-	DataDir    string
-	NATSListen string
-	// NATSSync is when the embedded JetStream fsyncs (zero: every write).
-	NATSSync stream.Sync
-	NATSURL  string
-	// NATSCredentials authenticate to an external NATS (tend ingest, process).
-	NATSCredentials stream.Credentials
-	// Streams sizes tend's streams: replicas on a cluster, how long dead
-	// letters are kept.
-	Streams     stream.Config
-	HTTPAddr    string
-	MetricsAddr string
-	LogLevel    string
-
-	ClickHouse clickhouse.Config
-
-	FeedbackConfig string
-	// MaxRequests and MaxInflightBytes bound ingest's work in flight
-	// (zero: ingest's defaults).
-	MaxRequests      int
-	MaxInflightBytes int64
-	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
-	IngestTokens string
-	// GrafanaURL, when set, has `tend up` provision Grafana at start.
-	GrafanaURL       string
-	PseudonymKeyFile string
-	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
-	PseudonymKey string
-
-	BatchSize int
-	BatchWait time.Duration
-	AckWait   time.Duration
-
-	// MinGroupSize is k, PublishAfter and Settle say when a closed period is
-	// published, Periods overrides period lengths ("miniz=month").
-	// Retention is how long ClickHouse keeps check-ins and reporting rows
-	// (zero: clickhouse.DefaultRetention).
-	Retention clickhouse.Retention
-
-	MinGroupSize int
-	PublishAfter time.Duration
-	Settle       time.Duration
-	Periods      string
-
-	Demo bool
 }
