@@ -7,8 +7,10 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/checkins", s.instrument("checkin", s.handleCheckin()))
 	mux.Handle("POST /v1/checkins/batch", s.instrument("batch", s.handleBatch()))
-	mux.Handle("GET /v1/instruments", handleInstruments())
+	mux.Handle("GET /v1/instruments", s.handleInstruments())
+	mux.Handle("GET /v1/support", s.handleSupport())
 	mux.Handle("GET /{$}", handlePage())
+	mux.Handle("GET /web/", handleAssets())
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	return mux

@@ -52,6 +52,9 @@ type Config struct {
 	ClickHouse clickhouse.Config
 
 	FeedbackConfig string
+	// InstrumentText is a clinic's file of licensed item wording; empty:
+	// the page shows item numbers with the response anchors.
+	InstrumentText string
 	// MaxRequests and MaxInflightBytes bound ingest's work in flight
 	// (zero: ingest's defaults).
 	MaxRequests      int
@@ -102,6 +105,7 @@ func (c *Config) Flags(fs *flag.FlagSet, r Role) {
 		fs.StringVar(&c.IngestTokens, "ingest-tokens", "", "`file` of clinics' integration tokens (lines \"clinic sha256-hex\"; `tend token` makes them); with it, check-ins need a personal link's token or an integration token; empty: ingest accepts check-ins without a token (development only)")
 		fs.IntVar(&c.MaxRequests, "max-requests", ingest.DefaultMaxRequests, "ingest: most requests worked on at once; past it, 503 with Retry-After")
 		fs.Int64Var(&c.MaxInflightBytes, "max-inflight-bytes", ingest.DefaultMaxBytes, "ingest: most request-body bytes held at once (at least the 16 MiB batch limit); past it, 503 with Retry-After")
+		fs.StringVar(&c.InstrumentText, "instrument-text", "", "YAML or JSON `file` of the item wording of the forms the clinic holds a licence for (instrument → items → number: text), checked at start against each form's items; empty: the page shows item numbers with the response anchors")
 		fs.StringVar(&c.FeedbackConfig, "feedback-config", "", "YAML `file` of per-clinic suggestions and support contacts (default: built-in texts; see deploy/feedback.example.yaml)")
 	}
 	if r.Process {

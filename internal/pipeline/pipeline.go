@@ -40,6 +40,7 @@ import (
 	"github.com/tendhq/tend/internal/roster"
 	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/wording"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
 )
@@ -274,6 +275,14 @@ func (m *Main) startIngest() error {
 		ingest.WithLogger(m.Log),
 		ingest.WithRegisterer(m.registry),
 		ingest.WithReadiness(m.conn.Ready), // ingest needs NATS only
+	}
+	if m.Config.InstrumentText != "" {
+		text, err := readConfig("instrument text", m.Config.InstrumentText, wording.Parse)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, ingest.WithWording(text))
+		m.Log.Info("the check-in page shows the item wording provided", "file", m.Config.InstrumentText, "forms", text.Describe())
 	}
 	if m.Config.MaxRequests > 0 || m.Config.MaxInflightBytes > 0 {
 		reqs, bytes := m.Config.MaxRequests, m.Config.MaxInflightBytes
