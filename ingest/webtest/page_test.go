@@ -58,6 +58,22 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.next.ServeHTTP(w, r)
 }
 
+// wordingFile writes a wording file (--instrument-text) for instrument's
+// items, each a placeholder naming its item: tend ships no item text.
+func wordingFile(t *testing.T, instrument string, items int) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  items:\n", instrument)
+	for i := 1; i <= items; i++ {
+		fmt.Fprintf(&b, "    %d: Placeholder wording of %s item %d\n", i, instrument, i)
+	}
+	path := filepath.Join(t.TempDir(), "wording.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func (f *flaky) posted() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -81,6 +97,7 @@ func TestPersonalPage(t *testing.T) {
 	// start); the second one's link revoked.
 	var links []roster.Issued
 	m := pipelinetest.Start(t, func(c *pipeline.Config) {
+		c.InstrumentText = wordingFile(t, "scssf", 12)
 		admin := roster.Admin{Store: testenv.OpenStore(t, c.ClickHouse), Pseudonyms: testenv.Pseudonymizer(t), LinkBase: proxy.URL, Actor: "test"}
 		var err error
 		links, err = admin.Enroll(t.Context(), []roster.Entry{{Clinic: "northside", Team: "trauma-outpatient", Clinician: "c-1042"}, {Clinic: "northside", Team: "crisis", Clinician: "c-7"}})
@@ -110,6 +127,9 @@ func TestPersonalPage(t *testing.T) {
 	do(t, ctx, "pick the SCS-SF", press(kb.Tab, kb.ArrowDown))
 	if got := eval[string](t, ctx, `document.activeElement.id + "=" + document.activeElement.value`); got != "instrument=scssf" {
 		t.Fatalf("after Tab and ArrowDown: %s, want the questionnaire picker on scssf", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("#item11 legend").textContent`); got != "Item 12: Placeholder wording of scssf item 12" {
+		t.Errorf("item 12's legend reads %q, want the wording provided with --instrument-text", got)
 	}
 	for i, a := range answers {
 		do(t, ctx, "tab to an item", press(kb.Tab))
