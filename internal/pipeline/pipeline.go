@@ -33,6 +33,7 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/erasure"
 	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
@@ -153,6 +154,15 @@ func (m *Main) startSideTasks() {
 // rosterRefresh is how often ingest reloads the roster: an enrolment or a
 // revocation takes effect within it.
 const rosterRefresh = 30 * time.Second
+
+// RefreshRoster reloads the roster now: an enrolment or revocation takes
+// effect at once instead of within rosterRefresh.
+func (m *Main) RefreshRoster(ctx context.Context) error {
+	if m.roster == nil {
+		return errors.New("this process runs no ingest")
+	}
+	return m.roster.Refresh(ctx, m.store)
+}
 
 // submissionAuditor records integration-token submissions in the audit
 // trail.
@@ -294,7 +304,7 @@ func (m *Main) startIngest() error {
 		m.Log.Warn("roster not loaded yet; personal links work once it is", "err", err)
 	}
 	cancel()
-	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}))
+	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}), ingest.WithOwnData(ownData{m}))
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
 		if err != nil {
@@ -312,6 +322,20 @@ func (m *Main) startIngest() error {
 	}
 	m.Log.Info("ingest listening", "url", m.IngestURL())
 	return nil
+}
+
+// ownData is ingest's view of a clinician's own data: read from the
+// private database, erased by the processor's erasure service (ingest may
+// not touch the streams).
+type ownData struct{ m *Main }
+
+func (o ownData) CheckIns(ctx context.Context, clinic, pseudonym string) ([]checkin.CheckIn, error) {
+	return o.m.store.ClinicianCheckIns(ctx, clinic, pseudonym)
+}
+
+func (o ownData) Erase(ctx context.Context, clinic, pseudonym string) (uint64, error) {
+	r, err := erasure.Ask(ctx, o.m.conn.NC, clinic, pseudonym)
+	return r.CheckIns, err
 }
 
 // pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
@@ -421,6 +445,9 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	m.group = group
 	m.stage(gctx, "processor", p.Run)
 	m.stage(gctx, "reporter", reporter.Run)
+	m.stage(gctx, "erasure", func(ctx context.Context) error {
+		return erasure.Serve(ctx, m.conn.NC, m.js, m.store, "clinician (personal link) via tend "+m.Role.Name, m.Log)
+	})
 	return nil
 }
 

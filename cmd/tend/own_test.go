@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tendhq/tend/ingest/client"
+	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/roster"
+	"github.com/tendhq/tend/internal/testenv"
+)
+
+// TestOwnSpace: a clinician's personal link opens their own history —
+// their check-ins only, scored — downloads it, and erases it (through the
+// processor's erasure service, audited), leaving colleagues' data alone; no
+// token, an unknown one or a revoked link opens nothing.
+func TestOwnSpace(t *testing.T) {
+	m := startMain(t)
+	store := testenv.OpenStore(t, m.Config.ClickHouse)
+	p := testenv.Pseudonymizer(t)
+	admin := roster.Admin{Store: store, Pseudonyms: p, LinkBase: m.IngestURL(), Actor: "test"}
+	issued, err := admin.Enroll(t.Context(), []roster.Entry{{Clinic: "northside", Team: "crisis", Clinician: "c-7"}, {Clinic: "northside", Team: "crisis", Clinician: "c-8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshRoster(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mine, colleague := issued[0].Token, issued[1].Token
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	for _, post := range []struct{ token, body string }{
+		{mine, `{"submitted_at":"` + at + `","instrument":"miniz","answers":[4]}`},
+		{mine, `{"submitted_at":"` + at + `","instrument":"miniz","answers":[2]}`},
+		{colleague, `{"submitted_at":"` + at + `","instrument":"miniz","answers":[1]}`},
+	} {
+		if status, resp, err := (client.Client{URL: m.IngestURL(), Token: post.token}).Post(t.Context(), "/v1/checkins", []byte(post.body)); err != nil || status != http.StatusAccepted {
+			t.Fatalf("post: %d %s %v", status, resp, err)
+		}
+	}
+	waitStored(t, m, store, 3)
+
+	call := func(method, path, token string) (int, http.Header, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), method, m.IngestURL()+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(body)
+	}
+	var view struct {
+		Clinic, Team, Pseudonym string
+		CheckIns                []struct {
+			Answers []int
+			Scores  map[string]float64
+			Bands   map[string]struct{ Level string }
+		} `json:"checkins"`
+		Notice string
+	}
+	status, _, body := call("GET", "/v1/me", mine)
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &view) != nil {
+		t.Fatalf("GET /v1/me: %d %s", status, body)
+	}
+	if view.Clinic != "northside" || view.Team != "crisis" || view.Pseudonym != p.Pseudonym("northside", "c-7") || len(view.CheckIns) != 2 || view.Notice == "" {
+		t.Errorf("own view %+v, want northside/crisis, c-7's pseudonym, two check-ins and a notice", view)
+	}
+	for _, c := range view.CheckIns {
+		if len(c.Answers) != 1 || c.Scores["burnout_level"] != float64(c.Answers[0]) || c.Bands["burnout_level"].Level == "" {
+			t.Errorf("own check-in %+v: want its answer, score and band", c)
+		}
+	}
+	if strings.Contains(body, "c-7") {
+		t.Errorf("the raw identifier is in the own view: %s", body)
+	}
+	if status, header, _ := call("GET", "/v1/me/export", mine); status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("export: %d %q, want 200 as an attachment", status, header.Get("Content-Disposition"))
+	}
+	for name, token := range map[string]string{"no token": "", "an unknown token": "tend_not-a-link"} {
+		if status, _, body := call("GET", "/v1/me", token); status != http.StatusUnauthorized {
+			t.Errorf("GET /v1/me with %s: %d %s, want 401", name, status, body)
+		}
+	}
+
+	if status, _, body := call("DELETE", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"erased":2`) {
+		t.Fatalf("DELETE /v1/me: %d %s, want 2 erased", status, body)
+	}
+	if status, _, body := call("GET", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"checkins":[]`) {
+		t.Errorf("after erasure: %d %s, want no check-ins", status, body)
+	}
+	db := m.Config.ClickHouse.Database
+	if n := testenv.Count(t, store, "SELECT count() FROM "+db+".checkins FINAL"); n != 1 {
+		t.Errorf("%d check-ins left, want the colleague's 1", n)
+	}
+	trail, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: "erase"})
+	if err != nil || len(trail) != 1 || trail[0].Outcome != "ok" || !strings.Contains(trail[0].Detail, "asked by the clinician") {
+		t.Errorf("audit trail %+v %v, want the clinician's erasure", trail, err)
+	}
+
+	if _, err := admin.Apply(t.Context(), roster.Revoke, "northside", "c-8", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshRoster(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := call("GET", "/v1/me", colleague); status != http.StatusUnauthorized || !strings.Contains(body, "no longer") {
+		t.Errorf("revoked link: %d %s, want 401 saying so", status, body)
+	}
+}
