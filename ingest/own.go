@@ -62,7 +62,7 @@ func (s *Server) member(r *http.Request) (Member, error) {
 	if s.own == nil {
 		return Member{}, &clientError{http.StatusNotFound, "this deployment keeps no personal space", nil}
 	}
-	m, ok := s.personal(bearer(r))
+	m, ok := s.personal(Bearer(r))
 	if !ok {
 		return m, errNotPersonal
 	}

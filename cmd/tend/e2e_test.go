@@ -23,8 +23,9 @@ import (
 )
 
 // startMain runs `tend up` in-process on free ports, against databases of the
-// test's own on the real ClickHouse server.
-func startMain(t *testing.T) *pipeline.Main {
+// test's own on the real ClickHouse server; configure, if set, changes the
+// configuration first.
+func startMain(t *testing.T, configure ...func(*pipeline.Config)) *pipeline.Main {
 	t.Helper()
 	m := &pipeline.Main{
 		Role: pipeline.RoleUp,
@@ -41,6 +42,9 @@ func startMain(t *testing.T) *pipeline.Main {
 			AckWait:      10 * time.Second,
 			MinGroupSize: 5,
 		},
+	}
+	for _, c := range configure {
+		c(&m.Config)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)

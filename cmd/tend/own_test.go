@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/pipeline"
 	"github.com/tendhq/tend/internal/roster"
 	"github.com/tendhq/tend/internal/testenv"
 )
@@ -77,7 +81,7 @@ func TestOwnSpace(t *testing.T) {
 			t.Errorf("own check-in %+v: want its answer, score and band", c)
 		}
 	}
-	if strings.Contains(body, "c-7") {
+	if strings.Contains(body, `"c-7"`) {
 		t.Errorf("the raw identifier is in the own view: %s", body)
 	}
 	if status, header, _ := call("GET", "/v1/me/export", mine); status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Disposition"), "attachment") {
@@ -112,5 +116,65 @@ func TestOwnSpace(t *testing.T) {
 	}
 	if status, _, body := call("GET", "/v1/me", colleague); status != http.StatusUnauthorized || !strings.Contains(body, "no longer") {
 		t.Errorf("revoked link: %d %s, want 401 saying so", status, body)
+	}
+}
+
+// TestAdminAPI: a clinic's admin token enrols, lists and revokes over HTTP
+// for its own clinic only; the links it issues work at once, a revoked one
+// at once stops; no token, another clinic's clinician, and another
+// clinic's token get nothing.
+func TestAdminAPI(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "admin-tokens")
+	os.WriteFile(tokens, []byte("northside "+ingest.HashToken("admin-north")+"\nsouthside "+ingest.HashToken("admin-south")+"\n"), 0o600)
+	m := startMain(t, func(c *pipeline.Config) { c.AdminTokens = tokens })
+	call := func(method, path, token, body string) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), method, m.IngestURL()+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	status, body := call("POST", "/v1/admin/roster", "admin-north", `[{"team":"crisis","clinician":"c-1"},{"team":"crisis","clinician":"c-2"}]`)
+	var issued []roster.Issued
+	if status != http.StatusCreated || json.Unmarshal([]byte(body), &issued) != nil || len(issued) != 2 || issued[0].Clinic != "northside" ||
+		!strings.HasPrefix(issued[0].Link, m.IngestURL()+"/#token=") {
+		t.Fatalf("enrol: %d %s", status, body)
+	}
+	if status, body := call("GET", "/v1/me", issued[0].Token, ""); status != http.StatusOK {
+		t.Errorf("a link just issued: %d %s, want 200 at once", status, body)
+	}
+	if status, body := call("GET", "/v1/admin/roster", "admin-north", ""); status != http.StatusOK || strings.Count(body, `"pseudonym"`) != 2 || strings.Contains(body, "c-1") {
+		t.Errorf("list: %d %s, want two pseudonyms and no raw identifier", status, body)
+	}
+	if status, body := call("GET", "/v1/admin/roster", "admin-south", ""); status != http.StatusOK || strings.TrimSpace(body) != "[]" {
+		t.Errorf("another clinic's list: %d %s, want empty", status, body)
+	}
+	if status, body := call("POST", "/v1/admin/roster/change", "admin-south", `{"change":"revoke","clinician":"c-1"}`); status != http.StatusNotFound {
+		t.Errorf("another clinic's token revoking: %d %s, want 404", status, body)
+	}
+	for _, token := range []string{"", "admin-nowhere", issued[1].Token} {
+		if status, _ := call("GET", "/v1/admin/roster", token, ""); status != http.StatusUnauthorized {
+			t.Errorf("list with token %q: %d, want 401", token, status)
+		}
+	}
+	if status, body := call("POST", "/v1/admin/roster/change", "admin-north", `{"change":"revoke","clinician":"c-1"}`); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	if status, _ := call("GET", "/v1/me", issued[0].Token, ""); status != http.StatusUnauthorized {
+		t.Errorf("a link just revoked: %d, want 401 at once", status)
+	}
+	store := testenv.OpenStore(t, m.Config.ClickHouse)
+	for action, target := range map[string]string{"enroll": "northside (2 clinicians)", "revoke": "northside/"} {
+		trail, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: action})
+		if err != nil || len(trail) != 1 || !strings.HasPrefix(trail[0].Actor, "admin-token:") || !strings.HasPrefix(trail[0].Target, target) {
+			t.Errorf("audit trail of %s: %+v %v, want one entry by the admin token's id, on %s", action, trail, err, target)
+		}
 	}
 }

@@ -315,13 +315,39 @@ func (m *Main) startIngest() error {
 	} else if !m.Config.Demo {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
-	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log, m.fail)
+	var handler http.Handler = ingest.New(m.js, p, opts...)
+	if m.Config.AdminTokens != "" {
+		if handler, err = m.withAdminAPI(handler, p); err != nil {
+			return err
+		}
+	}
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, handler, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	m.Log.Info("ingest listening", "url", m.IngestURL())
 	return nil
+}
+
+// withAdminAPI mounts the roster API for clinic administrators beside
+// ingest, on the same address; an enrolment or change reaches ingest's copy
+// of the roster at once.
+func (m *Main) withAdminAPI(ingestAPI http.Handler, p *checkin.Pseudonymizer) (http.Handler, error) {
+	tokens, err := ingest.LoadTokens(m.Config.AdminTokens)
+	if err != nil {
+		return nil, fmt.Errorf("admin tokens: %w", err)
+	}
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.Config.LinkBase}
+	refresh := func(ctx context.Context) {
+		if err := m.roster.Refresh(ctx, m.store); err != nil {
+			m.Log.Warn("roster changed but not reloaded; it will be within the refresh interval", "err", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/admin/", roster.Handler(admin, tokens, refresh))
+	mux.Handle("/", ingestAPI)
+	m.Log.Info("roster API for clinic administrators at /v1/admin/roster", "clinics", len(tokens))
+	return mux, nil
 }
 
 // ownData is ingest's view of a clinician's own data: read from the
