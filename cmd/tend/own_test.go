@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,18 +46,12 @@ func TestOwnSpace(t *testing.T) {
 	}
 	waitStored(t, m, store, 3)
 
-	call := func(method, path, token string) (int, http.Header, string) {
-		req, _ := http.NewRequestWithContext(t.Context(), method, m.IngestURL()+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
+	call := func(method, path, token string) (int, string) {
+		status, body, err := (client.Client{URL: m.IngestURL(), Token: token}).Do(t.Context(), method, path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(body)
+		return status, string(body)
 	}
 	var view struct {
 		Clinic, Team, Pseudonym string
@@ -69,7 +62,7 @@ func TestOwnSpace(t *testing.T) {
 		} `json:"checkins"`
 		Notice string
 	}
-	status, _, body := call("GET", "/v1/me", mine)
+	status, body := call("GET", "/v1/me", mine)
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &view) != nil {
 		t.Fatalf("GET /v1/me: %d %s", status, body)
 	}
@@ -84,19 +77,23 @@ func TestOwnSpace(t *testing.T) {
 	if strings.Contains(body, `"c-7"`) {
 		t.Errorf("the raw identifier is in the own view: %s", body)
 	}
-	if status, header, _ := call("GET", "/v1/me/export", mine); status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Disposition"), "attachment") {
-		t.Errorf("export: %d %q, want 200 as an attachment", status, header.Get("Content-Disposition"))
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", m.IngestURL()+"/v1/me/export", nil)
+	req.Header.Set("Authorization", "Bearer "+mine)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("export: %v %v, want 200 as an attachment", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	for name, token := range map[string]string{"no token": "", "an unknown token": "tend_not-a-link"} {
-		if status, _, body := call("GET", "/v1/me", token); status != http.StatusUnauthorized {
+		if status, body := call("GET", "/v1/me", token); status != http.StatusUnauthorized {
 			t.Errorf("GET /v1/me with %s: %d %s, want 401", name, status, body)
 		}
 	}
 
-	if status, _, body := call("DELETE", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"erased":2`) {
+	if status, body := call("DELETE", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"erased":2`) {
 		t.Fatalf("DELETE /v1/me: %d %s, want 2 erased", status, body)
 	}
-	if status, _, body := call("GET", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"checkins":[]`) {
+	if status, body := call("GET", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"checkins":[]`) {
 		t.Errorf("after erasure: %d %s, want no check-ins", status, body)
 	}
 	db := m.Config.ClickHouse.Database
@@ -114,7 +111,7 @@ func TestOwnSpace(t *testing.T) {
 	if err := m.RefreshRoster(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if status, _, body := call("GET", "/v1/me", colleague); status != http.StatusUnauthorized || !strings.Contains(body, "no longer") {
+	if status, body := call("GET", "/v1/me", colleague); status != http.StatusUnauthorized || !strings.Contains(body, "no longer") {
 		t.Errorf("revoked link: %d %s, want 401 saying so", status, body)
 	}
 }
@@ -129,17 +126,15 @@ func TestAdminAPI(t *testing.T) {
 	os.WriteFile(tokens, []byte("northside "+ingest.HashToken("admin-north")+"\nsouthside "+ingest.HashToken("admin-south")+"\n"), 0o600)
 	m := startMain(t, func(c *pipeline.Config) { c.AdminTokens = tokens })
 	call := func(method, path, token, body string) (int, string) {
-		req, _ := http.NewRequestWithContext(t.Context(), method, m.IngestURL()+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+		var data []byte
+		if body != "" {
+			data = []byte(body)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		status, out, err := (client.Client{URL: m.IngestURL(), Token: token}).Do(t.Context(), method, path, data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(out)
+		return status, string(out)
 	}
 	status, body := call("POST", "/v1/admin/roster", "admin-north", `[{"team":"crisis","clinician":"c-1"},{"team":"crisis","clinician":"c-2"}]`)
 	var issued []roster.Issued
@@ -176,5 +171,23 @@ func TestAdminAPI(t *testing.T) {
 		if err != nil || len(trail) != 1 || !strings.HasPrefix(trail[0].Actor, "admin-token:") || !strings.HasPrefix(trail[0].Target, target) {
 			t.Errorf("audit trail of %s: %+v %v, want one entry by the admin token's id, on %s", action, trail, err, target)
 		}
+	}
+}
+
+// TestDemoPersonalLink: `tend up --demo` enrols the visitor and prints
+// their personal link, which opens their own (empty) space at once.
+func TestDemoPersonalLink(t *testing.T) {
+	m := startMain(t, func(c *pipeline.Config) { c.Demo = true })
+	var out strings.Builder
+	m.WhereToLook(&out)
+	_, link, ok := strings.Cut(out.String(), "your page:  ")
+	link, _, _ = strings.Cut(link, " ")
+	_, token, found := strings.Cut(link, "#token=")
+	if !ok || !found || !strings.HasPrefix(link, m.IngestURL()) {
+		t.Fatalf("no personal link where to look:\n%s", out.String())
+	}
+	status, body, err := (client.Client{URL: m.IngestURL(), Token: token}).Do(t.Context(), "GET", "/v1/me", nil)
+	if err != nil || status != http.StatusOK || !strings.Contains(string(body), `"clinic":"your-clinic"`) {
+		t.Errorf("the demo link's space: %d %s %v", status, body, err)
 	}
 }

@@ -80,6 +80,7 @@ type Main struct {
 
 	claims   jetstream.KeyValue
 	roster   *roster.Directory
+	demoLink string // --demo: the visitor's personal check-in link
 	stopSide context.CancelFunc
 	side     sync.WaitGroup
 }
@@ -326,7 +327,25 @@ func (m *Main) startIngest() error {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	m.Log.Info("ingest listening", "url", m.IngestURL())
+	if m.Config.Demo {
+		return m.enrolDemoClinician(p)
+	}
 	return nil
+}
+
+// enrolDemoClinician gives the demo's visitor a personal link of their
+// own — a clinician alone on a team of a clinic of their own, so that the
+// demo clinics' participation stays over the clinicians the charts know.
+func (m *Main) enrolDemoClinician(p *checkin.Pseudonymizer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.IngestURL(), Actor: "tend up --demo"}
+	issued, err := admin.Enroll(ctx, []roster.Entry{{Clinic: "your-clinic", Team: "your-team", Clinician: "you"}})
+	if err != nil {
+		return fmt.Errorf("demo: enrol a clinician: %w", err)
+	}
+	m.demoLink = issued[0].Link
+	return m.roster.Refresh(ctx, m.store)
 }
 
 // withAdminAPI mounts the roster API for clinic administrators beside
@@ -637,6 +656,9 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "\ntend %s is running.\n", m.Role.Name)
 	if m.Role.Ingest {
 		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
+	}
+	if m.demoLink != "" {
+		fmt.Fprintf(&b, "  your page:  %s   (a demo clinician's personal link: check in, see your own history, download or erase it)\n", m.demoLink)
 	}
 	if m.nats != nil {
 		fmt.Fprintf(&b, "  NATS:       %s   (users' nkey seeds in %s; nats --server %s --nkey %s stream info %s)\n", m.NATSURL(), m.natsUsersDir(), m.NATSURL(), m.NATSSeed(stream.RoleAdmin), stream.Checkins)
