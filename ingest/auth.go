@@ -94,8 +94,26 @@ func (t Tokens) known(token string) bool {
 	return ok == 1
 }
 
-// bearer is the token of an Authorization: Bearer header, or "".
-func bearer(r *http.Request) string {
+// Clinic is the clinic whose token token is. Like allows, it compares
+// every hash in constant time.
+func (t Tokens) Clinic(token string) (string, bool) {
+	sum := sha256.Sum256([]byte(token))
+	clinic := ""
+	for c, hashes := range t {
+		for _, h := range hashes {
+			if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 {
+				clinic = c
+			}
+		}
+	}
+	return clinic, clinic != ""
+}
+
+// TokenID names a token in logs and the audit trail without revealing it.
+func TokenID(token string) string { return HashToken(token)[:12] }
+
+// Bearer is the token of an Authorization: Bearer header, or "".
+func Bearer(r *http.Request) string {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""

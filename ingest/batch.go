@@ -48,7 +48,7 @@ func (s *Server) handleBatch() http.Handler {
 			s.reject(w, err)
 			return
 		}
-		token := bearer(r)
+		token := Bearer(r)
 		release, ok := s.admit(w, r, MaxBatchBytes)
 		if !ok {
 			return

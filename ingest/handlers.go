@@ -57,7 +57,7 @@ func (s *Server) handleCheckin() http.Handler {
 		if !ok {
 			return
 		}
-		p, err := s.prepare(body, bearer(r))
+		p, err := s.prepare(body, Bearer(r))
 		if err != nil {
 			s.reject(w, err)
 			return
@@ -68,7 +68,7 @@ func (s *Server) handleCheckin() http.Handler {
 			return
 		}
 		s.metrics.accepted.Inc()
-		s.audit(r, bearer(r), p.event.Clinic, 1)
+		s.audit(r, Bearer(r), p.event.Clinic, 1)
 		p.response.Duplicate = ack.Duplicate
 		encode(w, http.StatusAccepted, p.response)
 	})
@@ -219,7 +219,7 @@ func (s *Server) authenticate(r *http.Request) error {
 	if s.tokens == nil {
 		return nil
 	}
-	token := bearer(r)
+	token := Bearer(r)
 	if token == "" {
 		return errUnauthenticated
 	}

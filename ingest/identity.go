@@ -92,5 +92,5 @@ func (s *Server) audit(r *http.Request, token, clinic string, n int) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
-	s.auditor.AuditSubmission(ctx, HashToken(token)[:12], clinic, n)
+	s.auditor.AuditSubmission(ctx, TokenID(token), clinic, n)
 }

@@ -54,6 +54,7 @@ type Server struct {
 	tokens         Tokens
 	roster         Roster
 	auditor        Auditor
+	own            OwnData
 	log            *slog.Logger
 	now            func() time.Time
 	publishTimeout time.Duration

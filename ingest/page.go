@@ -104,7 +104,7 @@ func (s *Server) handleInstruments() http.Handler {
 func (s *Server) handleSupport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clinic := ""
-		if m, ok := s.personal(bearer(r)); ok {
+		if m, ok := s.personal(Bearer(r)); ok {
 			clinic = m.Clinic
 		} else if s.tokens == nil {
 			clinic = r.URL.Query().Get("clinic")

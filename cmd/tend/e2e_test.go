@@ -22,10 +22,11 @@ import (
 )
 
 // startMain runs `tend up` in-process on free ports, against databases of the
-// test's own on the real ClickHouse server.
-func startMain(t *testing.T) *pipeline.Main {
+// test's own on the real ClickHouse server; configure, if set, changes the
+// configuration first.
+func startMain(t *testing.T, configure ...func(*pipeline.Config)) *pipeline.Main {
 	t.Helper()
-	return pipelinetest.Start(t)
+	return pipelinetest.Start(t, configure...)
 }
 
 // TestEndToEnd posts 1,000 check-ins through HTTP, 200 of them twice, and

@@ -52,7 +52,7 @@ Commands:
   import    bulk-import check-ins from a CSV survey export, with progress
   simulate  post synthetic clinics over weeks through the ingest API
   bench     end-to-end throughput and latency, with broker and store baselines
-  token     make a clinic access token for --ingest-tokens
+  token     make a clinic token for --ingest-tokens or --admin-tokens
   dashboards  export|provision: Grafana provisioning files, or through its API
   erase     erase one clinician's data (right to erasure)
   retention apply  drop data older than its retention window

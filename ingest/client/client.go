@@ -34,11 +34,19 @@ var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
 
 // Post sends body as JSON to path and returns the status and response body.
 func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path, bytes.NewReader(body))
+	return c.Do(ctx, http.MethodPost, path, body)
+}
+
+// Do sends a request with method to path — body, if any, as JSON — and
+// returns the status and response body.
+func (c Client) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -48,7 +56,7 @@ func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("post %s: %w", c.URL+path, err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, c.URL+path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

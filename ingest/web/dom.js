@@ -58,10 +58,14 @@ const sources = {
   tend: "tend's own band, not a published cut-off",
 };
 
+// level is a band's level, given as a band ({level, …}) or as its level.
+export const level = (band) => (typeof band === "string" ? band : band && band.level) || "";
+
 // bandText is a band level with where the band comes from, e.g.
 // "moderate (tend's own band, not a published cut-off)".
-export function bandText(info, level) {
-  const band = (info && info.bands || []).find((b) => b.level === level);
-  const src = band ? sources[band.source] : "";
-  return src ? level + " (" + src + ")" : level;
+export function bandText(info, band) {
+  const lvl = level(band);
+  const known = (info && info.bands || []).find((b) => b.level === lvl);
+  const src = known ? sources[known.source] : "";
+  return src ? lvl + " (" + src + ")" : lvl;
 }

@@ -2,7 +2,7 @@
 // anchor, the item's wording when the clinic provided it; and sending a
 // check-in, retrying with the same id while the service answers 503.
 import { $, el, api, json, sleep, round, scoreName, bandText } from "./dom.js";
-import { contactItem } from "./support.js";
+import { supportCard } from "./support.js";
 
 // renderItems shows inst's items in the form.
 export function renderItems(inst) {
@@ -113,15 +113,14 @@ export async function submit(inst, identity) {
 function receipt(data, inst) {
   const nodes = [el("h2", {}, "Thank you for checking in")];
   if ((data.support || []).length) {
-    nodes.push(el("div", { class: "card support" }, el("strong", {}, "Support is there for you"),
-      el("ul", {}, ...data.support.map(contactItem))));
+    nodes.push(supportCard(data.support));
   }
   (data.suggestions || []).forEach((s) => nodes.push(el("div", { class: "card" }, s.text)));
   const info = (name) => (inst.score_info || []).find((s) => s.name === name);
   const rows = Object.keys(data.scores).map((name) => {
     const b = data.bands[name];
     return el("tr", {}, el("td", {}, scoreName(name)), el("td", {}, round(data.scores[name])),
-      el("td", {}, b ? bandText(info(name), b.level) : "—"));
+      el("td", {}, b ? bandText(info(name), b) : "—"));
   });
   nodes.push(el("h3", {}, "Your scores (only you see these)"),
     el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "score"), el("th", { scope: "col" }, "value"), el("th", { scope: "col" }, "band"))),

@@ -2,18 +2,20 @@
 // as an inline SVG chart with its bands and cut-offs (published, convention
 // or tend's own, drawn differently and labelled), and every check-in in a
 // table.
-import { $, el, svg, round, scoreName, day, bandText } from "./dom.js";
+import { $, el, svg, round, scoreName, day, bandText, level } from "./dom.js";
+import { supportCard } from "./support.js";
 
 // Chart geometry, in SVG units.
 const W = 640, H = 190, left = 44, right = 150, top = 12, bottom = 28;
 
 const cutLabel = { published: "published cut-off", convention: "convention", tend: "tend's own" };
 
-// renderHistory draws me.checkins (GET /v1/me) against instruments.
+// renderHistory draws me.checkins (GET /v1/me) against instruments, after
+// the suggestions of the latest check-in.
 export function renderHistory(me, instruments) {
   const byInstrument = {};
   (me.checkins || []).forEach((c) => (byInstrument[c.instrument] ||= []).push(c));
-  const nodes = [];
+  const nodes = latestFeedback(me.checkins || []);
   for (const inst of instruments) {
     const list = (byInstrument[inst.name] || []).sort((a, b) => a.submitted_at.localeCompare(b.submitted_at));
     if (!list.length) continue;
@@ -22,10 +24,23 @@ export function renderHistory(me, instruments) {
     part.append(table(inst, list));
     nodes.push(part);
   }
-  if (!nodes.length) {
+  if (!(me.checkins || []).length) {
     nodes.push(el("p", {}, "No check-ins stored yet. After your first, your scores appear here within a few seconds."));
   }
   $("charts").replaceChildren(...nodes);
+}
+
+// latestFeedback is what the latest check-in suggested: its support
+// contacts when it called for them, and its suggestions.
+function latestFeedback(checkins) {
+  const last = checkins.slice().sort((a, b) => a.submitted_at.localeCompare(b.submitted_at)).pop();
+  if (!last || !(last.suggestions || []).length) return [];
+  const nodes = [el("h3", {}, "Suggested after your latest check-in (" + day(last.submitted_at) + ")")];
+  if ((last.support || []).length) {
+    nodes.push(supportCard(last.support));
+  }
+  last.suggestions.forEach((s) => nodes.push(el("div", { class: "card" }, s.text)));
+  return nodes;
 }
 
 // chart is one score over time: its bands as shaded areas, each cut-off as a
@@ -65,7 +80,7 @@ function chart(si, list) {
     const v = c.scores[si.name];
     const band = c.bands && c.bands[si.name];
     g.append(svg("circle", { class: "point", cx: x(times[i]), cy: y(v), r: 4 },
-      svg("title", {}, day(c.submitted_at) + ": " + round(v) + (band ? " (" + band + ")" : ""))));
+      svg("title", {}, day(c.submitted_at) + ": " + round(v) + (band ? " (" + level(band) + ")" : ""))));
   });
   return el("figure", { class: "chart" }, el("figcaption", {}, scoreName(si.name)), g);
 }

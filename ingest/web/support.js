@@ -3,12 +3,17 @@ import { $, el, api, json } from "./dom.js";
 
 // contactItem is one contact: its name, and its phone, web address and hours
 // as links where they are ones.
-export function contactItem(c) {
+function contactItem(c) {
   const parts = [el("strong", {}, c.name)];
   if (c.phone) parts.push(" · ", el("a", { href: "tel:" + c.phone.replace(/[^0-9+]/g, "") }, c.phone));
   if (c.url) parts.push(" · ", el("a", { href: c.url, rel: "noreferrer" }, c.url));
   if (c.hours) parts.push(" · " + c.hours);
   return el("li", {}, ...parts);
+}
+
+// supportCard puts contacts first when a check-in's answers call for them.
+export function supportCard(contacts) {
+  return el("div", { class: "card support" }, el("strong", {}, "Support is there for you"), el("ul", {}, ...contacts.map(contactItem)));
 }
 
 // renderSupport fills the support section: the clinic's contacts and crisis

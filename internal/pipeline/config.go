@@ -59,6 +59,10 @@ type Config struct {
 	// (zero: ingest's defaults).
 	MaxRequests      int
 	MaxInflightBytes int64
+	// AdminTokens is the file of clinics' admin tokens, which open the
+	// roster API; empty: no admin API. LinkBase is the check-in page's
+	// public URL, in the links it issues (default: the ingest address).
+	AdminTokens, LinkBase string
 	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
 	IngestTokens string
 	// GrafanaURL, when set, has `tend up` provision Grafana at start.
@@ -103,6 +107,8 @@ func (c *Config) Flags(fs *flag.FlagSet, r Role) {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "`host:port` of the ingest HTTP API")
 		fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
 		fs.StringVar(&c.IngestTokens, "ingest-tokens", "", "`file` of clinics' integration tokens (lines \"clinic sha256-hex\"; `tend token` makes them); with it, check-ins need a personal link's token or an integration token; empty: ingest accepts check-ins without a token (development only)")
+		fs.StringVar(&c.AdminTokens, "admin-tokens", "", "`file` of clinics' admin tokens (as --ingest-tokens; `tend token` makes them), which open the roster API /v1/admin/roster for their clinic; empty: no admin API")
+		fs.StringVar(&c.LinkBase, "link-base", "", "public `URL` of the check-in page, for the personal links the admin API issues (default: the ingest address)")
 		fs.IntVar(&c.MaxRequests, "max-requests", ingest.DefaultMaxRequests, "ingest: most requests worked on at once; past it, 503 with Retry-After")
 		fs.Int64Var(&c.MaxInflightBytes, "max-inflight-bytes", ingest.DefaultMaxBytes, "ingest: most request-body bytes held at once (at least the 16 MiB batch limit); past it, 503 with Retry-After")
 		fs.StringVar(&c.InstrumentText, "instrument-text", "", "YAML or JSON `file` of the item wording of the forms the clinic holds a licence for (instrument → items → number: text), checked at start against each form's items; empty: the page shows item numbers with the response anchors")

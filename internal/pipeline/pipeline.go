@@ -33,6 +33,7 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/erasure"
 	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
@@ -80,6 +81,7 @@ type Main struct {
 
 	claims   jetstream.KeyValue
 	roster   *roster.Directory
+	demoLink string // --demo: the visitor's personal check-in link
 	stopSide context.CancelFunc
 	side     sync.WaitGroup
 }
@@ -154,6 +156,15 @@ func (m *Main) startSideTasks() {
 // rosterRefresh is how often ingest reloads the roster: an enrolment or a
 // revocation takes effect within it.
 const rosterRefresh = 30 * time.Second
+
+// RefreshRoster reloads the roster now: an enrolment or revocation takes
+// effect at once instead of within rosterRefresh.
+func (m *Main) RefreshRoster(ctx context.Context) error {
+	if m.roster == nil {
+		return errors.New("this process runs no ingest")
+	}
+	return m.roster.Refresh(ctx, m.store)
+}
 
 // submissionAuditor records integration-token submissions in the audit
 // trail.
@@ -303,7 +314,7 @@ func (m *Main) startIngest() error {
 		m.Log.Warn("roster not loaded yet; personal links work once it is", "err", err)
 	}
 	cancel()
-	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}))
+	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}), ingest.WithOwnData(ownData{m}))
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
 		if err != nil {
@@ -314,13 +325,71 @@ func (m *Main) startIngest() error {
 	} else if !m.Config.Demo {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
-	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log, m.fail)
+	var handler http.Handler = ingest.New(m.js, p, opts...)
+	if m.Config.AdminTokens != "" {
+		if handler, err = m.withAdminAPI(handler, p); err != nil {
+			return err
+		}
+	}
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, handler, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	m.Log.Info("ingest listening", "url", m.IngestURL())
+	if m.Config.Demo {
+		return m.enrolDemoClinician(p)
+	}
 	return nil
+}
+
+// enrolDemoClinician gives the demo's visitor a personal link of their
+// own — a clinician alone on a team of a clinic of their own, so that the
+// demo clinics' participation stays over the clinicians the charts know.
+func (m *Main) enrolDemoClinician(p *checkin.Pseudonymizer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.IngestURL(), Actor: "tend up --demo"}
+	issued, err := admin.Enroll(ctx, []roster.Entry{{Clinic: "your-clinic", Team: "your-team", Clinician: "you"}})
+	if err != nil {
+		return fmt.Errorf("demo: enrol a clinician: %w", err)
+	}
+	m.demoLink = issued[0].Link
+	return m.roster.Refresh(ctx, m.store)
+}
+
+// withAdminAPI mounts the roster API for clinic administrators beside
+// ingest, on the same address; an enrolment or change reaches ingest's copy
+// of the roster at once.
+func (m *Main) withAdminAPI(ingestAPI http.Handler, p *checkin.Pseudonymizer) (http.Handler, error) {
+	tokens, err := ingest.LoadTokens(m.Config.AdminTokens)
+	if err != nil {
+		return nil, fmt.Errorf("admin tokens: %w", err)
+	}
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.Config.LinkBase}
+	refresh := func(ctx context.Context) {
+		if err := m.roster.Refresh(ctx, m.store); err != nil {
+			m.Log.Warn("roster changed but not reloaded; it will be within the refresh interval", "err", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/admin/", roster.Handler(admin, tokens, refresh))
+	mux.Handle("/", ingestAPI)
+	m.Log.Info("roster API for clinic administrators at /v1/admin/roster", "clinics", len(tokens))
+	return mux, nil
+}
+
+// ownData is ingest's view of a clinician's own data: read from the
+// private database, erased by the processor's erasure service (ingest may
+// not touch the streams).
+type ownData struct{ m *Main }
+
+func (o ownData) CheckIns(ctx context.Context, clinic, pseudonym string) ([]checkin.CheckIn, error) {
+	return o.m.store.ClinicianCheckIns(ctx, clinic, pseudonym)
+}
+
+func (o ownData) Erase(ctx context.Context, clinic, pseudonym string) (uint64, error) {
+	r, err := erasure.Ask(ctx, o.m.conn.NC, clinic, pseudonym)
+	return r.CheckIns, err
 }
 
 // pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
@@ -430,6 +499,9 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	m.group = group
 	m.stage(gctx, "processor", p.Run)
 	m.stage(gctx, "reporter", reporter.Run)
+	m.stage(gctx, "erasure", func(ctx context.Context) error {
+		return erasure.Serve(ctx, m.conn.NC, m.js, m.store, "clinician (personal link) via tend "+m.Role.Name, m.Log)
+	})
 	return nil
 }
 
@@ -593,6 +665,9 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "\ntend %s is running.\n", m.Role.Name)
 	if m.Role.Ingest {
 		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
+	}
+	if m.demoLink != "" {
+		fmt.Fprintf(&b, "  your page:  %s   (a demo clinician's personal link: check in, see your own history, download or erase it)\n", m.demoLink)
 	}
 	if m.nats != nil {
 		fmt.Fprintf(&b, "  NATS:       %s   (users' nkey seeds in %s; nats --server %s --nkey %s stream info %s)\n", m.NATSURL(), m.natsUsersDir(), m.NATSURL(), m.NATSSeed(stream.RoleAdmin), stream.Checkins)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tendhq/tend/internal/checkin"
@@ -35,13 +38,19 @@ func (a Admin) Enroll(ctx context.Context, entries []Entry) ([]Issued, error) {
 	now := time.Now().UTC().Truncate(time.Second)
 	members := make([]clickhouse.Member, len(entries))
 	issued := make([]Issued, len(entries))
+	clinics := map[string]int{}
 	for i, e := range entries {
+		clinics[e.Clinic]++
 		token, sha := NewToken()
 		members[i] = clickhouse.Member{Clinic: e.Clinic, Team: e.Team, Clinician: a.Pseudonyms.Pseudonym(e.Clinic, e.Clinician), TokenSHA256: sha, Enrolled: now}
 		issued[i] = Issued{Clinic: e.Clinic, Team: e.Team, Clinician: e.Clinician, Link: Link(a.LinkBase, token), Token: token}
 	}
 	err := a.Store.PutMembers(ctx, members...)
-	return issued, errors.Join(err, a.audit(ctx, "enroll", fmt.Sprintf("%d clinicians", len(entries)), err))
+	var target []string
+	for _, c := range slices.Sorted(maps.Keys(clinics)) {
+		target = append(target, fmt.Sprintf("%s (%d clinicians)", c, clinics[c]))
+	}
+	return issued, errors.Join(err, a.audit(ctx, "enroll", strings.Join(target, ", "), err))
 }
 
 // Change is what happens to one enrolled clinician.
@@ -56,6 +65,9 @@ const (
 )
 
 var changeNames = map[Change]string{Move: "move", Revoke: "revoke", Reissue: "reissue", Remove: "remove"}
+
+// ErrNotEnrolled is a change to a clinician not on the roster.
+var ErrNotEnrolled = errors.New("not on the roster")
 
 // Apply makes change to the clinician clinician of clinic (their raw
 // identifier); team is the new team of Move. Reissue returns the new link.
@@ -72,7 +84,7 @@ func (a Admin) Apply(ctx context.Context, change Change, clinic, clinician, team
 		}
 	}
 	if m == nil {
-		return Issued{}, fmt.Errorf("%s: %s is not on %s's roster", changeNames[change], clinician, clinic)
+		return Issued{}, fmt.Errorf("%s: %s is %w of %s", changeNames[change], clinician, ErrNotEnrolled, clinic)
 	}
 	var out Issued
 	switch change {
