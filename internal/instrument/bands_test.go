@@ -6,7 +6,8 @@ import (
 )
 
 // TestBandsSayWhoseTheyAre: every banded score's bands tile its range, each
-// band agrees with BandOf at its bounds, and each names its source — the
+// band agrees with BandOf at its lower bound (level and source), and each
+// names its source — the
 // CBI's low and moderate bands as tend's own, its high band as a
 // convention, every other band as published.
 func TestBandsSayWhoseTheyAre(t *testing.T) {
@@ -23,8 +24,8 @@ func TestBandsSayWhoseTheyAre(t *testing.T) {
 			if b.From != at || b.To <= b.From {
 				t.Errorf("%s: band %+v does not follow on from %v", score, b, at)
 			}
-			if got, _ := BandOf(score, b.From); got.Level != b.Level {
-				t.Errorf("%s: BandOf(%v) = %s, band says %s", score, b.From, got.Level, b.Level)
+			if got, _ := BandOf(score, b.From); got.Level != b.Level || got.Source != b.Source {
+				t.Errorf("%s: BandOf(%v) = %+v, band says %+v", score, b.From, got, b)
 			}
 			want := SourcePublished
 			if info.Instrument == "cbi" {

@@ -93,6 +93,9 @@ type Band struct {
 	Level    string `json:"level"`     // "low" | "moderate" | "high"
 	RiskSide string `json:"risk_side"` // "high" or "low": which side of this score is the risk side
 	AtRisk   bool   `json:"at_risk"`   // Level is on the risk side
+	// Source says whose band Level is (Source*): a CBI "moderate" is tend's
+	// own, not a published cut-off, and must read as such.
+	Source string `json:"source"`
 }
 
 // ScoreInfo describes one score for consumers that store, chart or interpret it.
@@ -167,7 +170,7 @@ func BandOf(score string, value float64) (b Band, ok bool) {
 		return Band{}, false
 	}
 	level := d.cut.level(value)
-	return Band{Level: level, RiskSide: d.riskSide, AtRisk: level == d.riskSide}, true
+	return Band{Level: level, RiskSide: d.riskSide, AtRisk: level == d.riskSide, Source: d.cut.source[level]}, true
 }
 
 // High reports whether value is on the side the team metric share_high counts, per the
