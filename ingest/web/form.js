@@ -2,7 +2,7 @@
 // anchor, the item's wording when the clinic provided it; and sending a
 // check-in, retrying with the same id while the service answers 503.
 import { $, el, api, json, sleep, round, scoreName, bandText } from "./dom.js";
-import { supportCard } from "./support.js";
+import { feedbackCards } from "./support.js";
 
 // renderItems shows inst's items in the form.
 export function renderItems(inst) {
@@ -108,14 +108,10 @@ export async function submit(inst, identity) {
   return data.id;
 }
 
-// receipt is what the clinician reads back: support first when the answers
-// call for it, the suggestions, their scores with bands (saying whose).
+// receipt is what the clinician reads back: the suggestions (support first
+// when the answers call for it), their scores with bands (saying whose).
 function receipt(data, inst) {
-  const nodes = [el("h2", {}, "Thank you for checking in")];
-  if ((data.support || []).length) {
-    nodes.push(supportCard(data.support));
-  }
-  (data.suggestions || []).forEach((s) => nodes.push(el("div", { class: "card" }, s.text)));
+  const nodes = [el("h2", {}, "Thank you for checking in"), ...feedbackCards(data)];
   const info = (name) => (inst.score_info || []).find((s) => s.name === name);
   const rows = Object.keys(data.scores).map((name) => {
     const b = data.bands[name];

@@ -3,7 +3,7 @@
 // or tend's own, drawn differently and labelled), and every check-in in a
 // table.
 import { $, el, svg, round, scoreName, day, bandText, level } from "./dom.js";
-import { supportCard } from "./support.js";
+import { feedbackCards } from "./support.js";
 
 // Chart geometry, in SVG units.
 const W = 640, H = 190, left = 44, right = 150, top = 12, bottom = 28;
@@ -35,12 +35,7 @@ export function renderHistory(me, instruments) {
 function latestFeedback(checkins) {
   const last = checkins.slice().sort((a, b) => a.submitted_at.localeCompare(b.submitted_at)).pop();
   if (!last || !(last.suggestions || []).length) return [];
-  const nodes = [el("h3", {}, "Suggested after your latest check-in (" + day(last.submitted_at) + ")")];
-  if ((last.support || []).length) {
-    nodes.push(supportCard(last.support));
-  }
-  last.suggestions.forEach((s) => nodes.push(el("div", { class: "card" }, s.text)));
-  return nodes;
+  return [el("h3", {}, "Suggested after your latest check-in (" + day(last.submitted_at) + ")"), ...feedbackCards(last)];
 }
 
 // chart is one score over time: its bands as shaded areas, each cut-off as a

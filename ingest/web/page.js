@@ -48,6 +48,7 @@ async function loadMe() {
   renderHistory(me, instruments);
   $("history").hidden = false;
   $("mydata").hidden = false;
+  $("to-history").hidden = false;
   return me.checkins || [];
 }
 
@@ -61,6 +62,7 @@ function revoked() {
   $("form").hidden = true;
   $("history").hidden = true;
   $("mydata").hidden = true;
+  $("to-history").hidden = true;
 }
 
 // refreshUntil reloads the history until the check-in id is in it (the

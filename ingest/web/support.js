@@ -11,9 +11,17 @@ function contactItem(c) {
   return el("li", {}, ...parts);
 }
 
-// supportCard puts contacts first when a check-in's answers call for them.
-export function supportCard(contacts) {
-  return el("div", { class: "card support" }, el("strong", {}, "Support is there for you"), el("ul", {}, ...contacts.map(contactItem)));
+// feedbackCards are a check-in's suggestions as cards; when its answers
+// called for support, the contacts follow the suggestion that names them.
+export function feedbackCards(fb) {
+  const nodes = [];
+  (fb.suggestions || []).forEach((s) => {
+    nodes.push(el("div", { class: "card" }, s.text));
+    if (s.kind === "support" && (fb.support || []).length) {
+      nodes.push(el("div", { class: "card support" }, el("strong", {}, "Support is there for you"), el("ul", {}, ...fb.support.map(contactItem))));
+    }
+  });
+  return nodes;
 }
 
 // renderSupport fills the support section: the clinic's contacts and crisis

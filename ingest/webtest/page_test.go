@@ -118,11 +118,16 @@ func TestPersonalPage(t *testing.T) {
 	}
 
 	// The keyboard alone, in the page's focus order: the support link, the
-	// questionnaire picker, each item's options, the context, the button.
+	// link to the history, the questionnaire picker, each item's options,
+	// the context, the button.
 	answers := []int{2, 4, 3, 2, 4, 3, 4, 2, 2, 4, 2, 1}
 	do(t, ctx, "tab to the support link", press(kb.Tab))
 	if got := focused(t, ctx); got != "Support and crisis line" {
 		t.Fatalf("first in the focus order: %q, want the support link", got)
+	}
+	do(t, ctx, "tab to the history link", press(kb.Tab))
+	if got := focused(t, ctx); got != "to-history" {
+		t.Fatalf("second in the focus order: %q, want the link to the history", got)
 	}
 	do(t, ctx, "pick the SCS-SF", press(kb.Tab, kb.ArrowDown))
 	if got := eval[string](t, ctx, `document.activeElement.id + "=" + document.activeElement.value`); got != "instrument=scssf" {
