@@ -220,4 +220,14 @@ func TestPersonalPage(t *testing.T) {
 	defer cancel()
 	do(t, dctx, "open the page without a link", chromedp.Navigate(proxy.URL+"/"))
 	waitFor(t, dctx, 10*time.Second, "the development-mode fields", `document.body.dataset.ready === "true" && document.getElementById("clinic").offsetParent !== null`)
+
+	// The Mini-Z: its five statements, each an option's label, and its source.
+	do(t, dctx, "pick the Mini-Z", chromedp.Evaluate[chromedp.Void](`(s => { s.value = "miniz"; s.dispatchEvent(new Event("change")); })(document.getElementById("instrument"))`))
+	labels := eval[[]string](t, dctx, `[...document.querySelectorAll("#items label")].map(l => l.textContent)`)
+	if len(labels) != 5 || !strings.HasPrefix(labels[1], "2 — Occasionally I am under stress") || !strings.HasPrefix(labels[3], "4 — The symptoms of burnout") {
+		t.Errorf("Mini-Z options %q, want its five statements", labels)
+	}
+	if credit := eval[string](t, dctx, `document.querySelector("#items .credit").textContent`); !strings.Contains(credit, "Linzer") {
+		t.Errorf("Mini-Z source %q, want its authors named", credit)
+	}
 }
