@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/roster"
@@ -37,17 +38,13 @@ func TestIdentityFromTheLink(t *testing.T) {
 	send := func(token string, body map[string]any) (int, map[string]any) {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/checkins", strings.NewReader(string(b)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		status, resp, err := (client.Client{URL: srv.URL, Token: token}).Post(t.Context(), "/v1/checkins", b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		json.Unmarshal(resp, &out)
+		return status, out
 	}
 	without := func(keys ...string) map[string]any {
 		b := valid()

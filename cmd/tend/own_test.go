@@ -166,6 +166,10 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("a link just revoked: %d, want 401 at once", status)
 	}
 	store := testenv.OpenStore(t, m.Config.ClickHouse)
+	want := "northside: " + ingest.TokenID("admin-north") + "; southside: " + ingest.TokenID("admin-south")
+	if trail, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: "tokens"}); err != nil || len(trail) != 1 || trail[0].Target != "admin-tokens" || trail[0].Detail != want {
+		t.Errorf("audit trail of the tokens accepted: %+v %v, want admin-tokens %q", trail, err, want)
+	}
 	for action, target := range map[string]string{"enroll": "northside (2 clinicians)", "revoke": "northside/"} {
 		trail, err := store.AuditTrail(t.Context(), clickhouse.AuditFilter{Action: action})
 		if err != nil || len(trail) != 1 || !strings.HasPrefix(trail[0].Actor, "admin-token:") || !strings.HasPrefix(trail[0].Target, target) {

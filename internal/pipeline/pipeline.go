@@ -140,7 +140,7 @@ func (m *Main) startSideTasks() {
 	if m.Config.Demo && m.Role.Ingest {
 		run(func(ctx context.Context) {
 			out := cmp.Or[io.Writer](m.Stdout, io.Discard)
-			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, out, m.Log); err != nil && ctx.Err() == nil {
+			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL(), Retries: client.DefaultRetries}, out, m.Log); err != nil && ctx.Err() == nil {
 				m.Log.Error("demo", "err", err)
 			}
 		})
@@ -321,6 +321,7 @@ func (m *Main) startIngest() error {
 			return err
 		}
 		opts = append(opts, ingest.WithTokens(tokens))
+		m.auditTokens("ingest-tokens", tokens)
 		m.Log.Info("ingest requires a personal check-in link or a clinic's integration token", "clinics", len(tokens))
 	} else if !m.Config.Demo {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
@@ -365,6 +366,7 @@ func (m *Main) withAdminAPI(ingestAPI http.Handler, p *checkin.Pseudonymizer) (h
 	if err != nil {
 		return nil, fmt.Errorf("admin tokens: %w", err)
 	}
+	m.auditTokens("admin-tokens", tokens)
 	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.Config.LinkBase}
 	refresh := func(ctx context.Context) {
 		if err := m.roster.Refresh(ctx, m.store); err != nil {
@@ -593,6 +595,15 @@ func (m *Main) audit(ctx context.Context, e clickhouse.AuditEntry) {
 	if err := m.store.Audit(ctx, e); err != nil {
 		m.Log.Error("audit trail not written", "action", e.Action, "err", err)
 	}
+}
+
+// auditTokens records which tokens (by id) this process accepts: a token
+// added to a tokens file is issued, one taken out revoked, from the start
+// whose entry first lacks it.
+func (m *Main) auditTokens(file string, tokens ingest.Tokens) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m.audit(ctx, clickhouse.AuditEntry{Actor: "tend " + m.Role.Name, Action: "tokens", Target: file, Outcome: "ok", Detail: tokens.IDs()})
 }
 
 // provisionGrafana installs the dashboards in m.Grafana while the pipeline
