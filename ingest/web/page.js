@@ -99,4 +99,6 @@ async function init() {
   document.body.dataset.ready = "true";
 }
 
-init();
+init().catch(() => {
+  $("who").textContent = "The page could not load its questionnaires. Please reload it in a moment.";
+});

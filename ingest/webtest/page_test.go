@@ -155,6 +155,9 @@ func TestPersonalPage(t *testing.T) {
 	if got := focused(t, ctx); got != "submit" {
 		t.Fatalf("focus on %q, want the submit button", got)
 	}
+	if outline := eval[string](t, ctx, `(s => s.outlineStyle + " " + s.outlineWidth)(getComputedStyle(document.activeElement))`); outline != "solid 3px" {
+		t.Errorf("the focused button's outline is %q: focus must be visible", outline)
+	}
 	do(t, ctx, "submit", press(kb.Enter))
 	waitFor(t, ctx, 15*time.Second, "the receipt", `(document.querySelector("#result h2") || {}).textContent === "Thank you for checking in"`)
 
