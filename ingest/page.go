@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/wording"
@@ -39,7 +40,7 @@ func handlePage() http.Handler {
 	})
 }
 
-// handleAssets serves the page's scripts and styles under /web/.
+// handleAssets serves the page's scripts and styles under /web/, files only.
 func handleAssets() http.Handler {
 	sub, err := fs.Sub(web, "web")
 	if err != nil {
@@ -47,6 +48,10 @@ func handleAssets() http.Handler {
 	}
 	files := http.StripPrefix("/web/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // files only, no listings
+			http.NotFound(w, r)
+			return
+		}
 		pageSecurity(w.Header())
 		files.ServeHTTP(w, r)
 	})

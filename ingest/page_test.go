@@ -59,6 +59,9 @@ func TestCheckinPage(t *testing.T) {
 	if assets < 2 {
 		t.Errorf("the page names %d scripts and styles, want its script and its style", assets)
 	}
+	if resp, _ := get(t, srv.URL+"/web/", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /web/: %d, want 404 (no listing)", resp.StatusCode)
+	}
 	if resp, js := get(t, srv.URL+"/web/page.js", ""); !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !strings.Contains(string(js), "linkToken") {
 		t.Errorf("GET /web/page.js: %s", resp.Header.Get("Content-Type"))
 	}
