@@ -37,6 +37,7 @@ export function initMyData(token, onErased) {
   });
   $("erase-yes").addEventListener("click", async () => {
     $("erase-yes").disabled = true;
+    status("Erasing… this can take a few seconds.");
     const resp = await api("/v1/me", { method: "DELETE", token });
     const data = await json(resp);
     $("erase-yes").disabled = false;
