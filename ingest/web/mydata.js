@@ -3,6 +3,15 @@
 // a confirmation.
 import { $, api, json } from "./dom.js";
 
+// call is api, with a lost connection answered like a failure.
+async function call(path, options) {
+  try {
+    return await api(path, options);
+  } catch {
+    return { ok: false, json: async () => ({ error: "No connection: nothing was changed. Please try again." }) };
+  }
+}
+
 function status(text, isError) {
   $("data-status").textContent = text;
   $("data-status").className = isError ? "error" : "";
@@ -11,7 +20,7 @@ function status(text, isError) {
 // initMyData wires the section's buttons; onErased runs after an erasure.
 export function initMyData(token, onErased) {
   $("download").addEventListener("click", async () => {
-    const resp = await api("/v1/me/export", { token });
+    const resp = await call("/v1/me/export", { token });
     if (!resp.ok) {
       status((await json(resp)).error || "The download failed; please try again.", true);
       return;
@@ -38,7 +47,7 @@ export function initMyData(token, onErased) {
   $("erase-yes").addEventListener("click", async () => {
     $("erase-yes").disabled = true;
     status("Erasing… this can take a few seconds.");
-    const resp = await api("/v1/me", { method: "DELETE", token });
+    const resp = await call("/v1/me", { method: "DELETE", token });
     const data = await json(resp);
     $("erase-yes").disabled = false;
     $("confirm").hidden = true;
