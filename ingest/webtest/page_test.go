@@ -88,7 +88,7 @@ func (f *flaky) posted() []string {
 // whose link was revoked is told so plainly. axe-core finds no serious or
 // critical accessibility violation on either page.
 func TestPersonalPage(t *testing.T) {
-	ctx := startBrowser(t, 60*time.Second)
+	ctx := startBrowser(t, 90*time.Second) // it takes 15–35 s on 2 busy cores
 	front := &flaky{}
 	proxy := httptest.NewServer(front)
 	t.Cleanup(proxy.Close)
