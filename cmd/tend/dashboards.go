@@ -11,13 +11,11 @@ import (
 	"github.com/tendhq/tend/internal/envflag"
 )
 
-const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]
+const dashboardsUsage = `Usage: tend dashboards <export|provision> [flags]   (flags: tend dashboards <subcommand> --help)
 
   export     write each clinic's dashboard and Grafana file-provisioning files to --dir
   provision  install the folder, ClickHouse datasource and dashboard in each clinic's
              Grafana organization at --grafana-url (tokens: TEND_GRAFANA_TOKEN)
-
-Run 'tend dashboards <subcommand> --help' for its flags.
 `
 
 // runDashboards is `tend dashboards export|provision`.

@@ -1,0 +1,53 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tendhq/tend/internal/checkin"
+)
+
+// ClinicianCheckIns returns every stored check-in of the clinician with
+// pseudonym at clinic, oldest first: what they see of themselves through
+// their personal link, and what they download. Nobody else reads it.
+func (s *Store) ClinicianCheckIns(ctx context.Context, clinic, pseudonym string) ([]checkin.CheckIn, error) {
+	rows, err := s.conn.Query(ctx, "SELECT id, team, instrument, submitted_at, answers, sessions, trauma_sessions, hours_worked, sleep_hours FROM "+
+		s.cfg.Database+".checkins FINAL WHERE clinic = ? AND clinician = ? ORDER BY submitted_at, id", clinic, pseudonym)
+	if err != nil {
+		return nil, fmt.Errorf("read a clinician's check-ins: %w", err)
+	}
+	defer rows.Close()
+	var out []checkin.CheckIn
+	for rows.Next() {
+		c := checkin.CheckIn{Clinic: clinic, Clinician: pseudonym}
+		var answers []uint8
+		var sessions, trauma *uint16
+		var hours, sleep *float32
+		if err := rows.Scan(&c.ID, &c.Team, &c.Instrument, &c.SubmittedAt, &answers, &sessions, &trauma, &hours, &sleep); err != nil {
+			return nil, fmt.Errorf("read a clinician's check-ins: %w", err)
+		}
+		c.SubmittedAt = c.SubmittedAt.In(time.UTC)
+		for _, a := range answers {
+			c.Answers = append(c.Answers, int(a))
+		}
+		if sessions != nil || trauma != nil || hours != nil || sleep != nil {
+			c.Context = &checkin.Context{Sessions: widen[uint16, int](sessions), TraumaSessions: widen[uint16, int](trauma),
+				HoursWorked: widen[float32, float64](hours), SleepHours: widen[float32, float64](sleep)}
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read a clinician's check-ins: %w", err)
+	}
+	return out, nil
+}
+
+// widen converts an optional column value to the check-in's type.
+func widen[From uint16 | float32, To int | float64](v *From) *To {
+	if v == nil {
+		return nil
+	}
+	w := To(*v)
+	return &w
+}
