@@ -342,7 +342,7 @@ func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 
 	// EraseClinician's condition, which names no one in its text, selects
 	// and deletes exactly p0's two check-ins.
-	match, err := erasureMatch("clinic-a", "p0")
+	match, err := clinicianMatch("clinic-a", "p0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,15 +15,10 @@ import (
 // recomputes the clinic's team metrics afterwards.
 //
 // Neither the pseudonym nor the clinic appears in the text of a query it
-// sends: a query's text is what other users see in system.processes while
-// it runs (ClickHouse 18.16 shows every user's), what system.mutations keeps
-// of an ALTER … DELETE, and what current ClickHouse writes to its query log
-// — kept long after the erasure. The rows are selected instead by a
-// SHA-256 over a fresh random salt, the clinic and the pseudonym, so that
-// the text names no one and its digest matches nothing in any other query.
+// sends (clinicianMatch): the erasure leaves no trace of whom it erased.
 func (s *Store) EraseClinician(ctx context.Context, clinic, pseudonym string) (uint64, error) {
 	table := s.cfg.Database + ".checkins"
-	match, err := erasureMatch(clinic, pseudonym)
+	match, err := clinicianMatch(clinic, pseudonym)
 	if err != nil {
 		return 0, fmt.Errorf("erase: %w", err)
 	}
@@ -60,11 +55,15 @@ func (s *Store) EraseClinician(ctx context.Context, clinic, pseudonym string) (u
 	}
 }
 
-// erasureMatch is a condition on the check-ins table selecting the rows of
-// pseudonym at clinic, written without either: SHA256(salt ‖ clinic ‖ NUL ‖
-// clinician) equals the digest computed here (NUL cannot occur in a clinic
-// name, so no other pair has the same input). Hex digits only reach the SQL.
-func erasureMatch(clinic, pseudonym string) (string, error) {
+// clinicianMatch is a condition on the check-ins table selecting the rows
+// of pseudonym at clinic, written without either: SHA256(salt ‖ clinic ‖
+// NUL ‖ clinician) equals the digest computed here, over a fresh random
+// salt (NUL cannot occur in a clinic name, so no other pair has the same
+// input). Only hex digits reach the SQL: a query's text is what
+// system.processes shows other users while it runs (every user's, on
+// ClickHouse 18.16), what system.mutations keeps of an ALTER … DELETE, and
+// what current ClickHouse's query log keeps long after.
+func clinicianMatch(clinic, pseudonym string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
