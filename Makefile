@@ -4,29 +4,33 @@ GO    ?= go
 BIN   := bin/tend
 export TEND_CH_DIR ?= $(CURDIR)/.clickhouse
 
-# `make run` connects as tend's writer (user tend: databases tend and tend_reporting
-# only) with the password scripts/clickhouse generated; Grafana's user is grafana.
+# `make run` connects as tend's writer (user tend: databases tend, tend_reporting and
+# the clinics' tend_reporting_<clinic> only) with the password scripts/clickhouse
+# generated. Each clinic of TEND_CLINICS (the demo's two by default) gets its reporting
+# database and its Grafana organization's reader grafana_<clinic>.
+export TEND_CLINICS ?= northside,riverside
 run: export TEND_CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(TEND_CH_TCP_PORT),9000)
 run: export TEND_CLICKHOUSE_USER ?= tend
 run: export TEND_CLICKHOUSE_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/tend
-run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/grafana
+run: export TEND_CLICKHOUSE_READONLY_PASSWORD_FILE ?= $(TEND_CH_DIR)/secrets/readers
 
 # The fault suite (chaos/) runs nats-server as a process of its own: this
 # version, installed into bin/ by the targets that need it.
 NATS_SERVER_VERSION := v2.15.2
 NATS_SERVER         := $(CURDIR)/bin/nats-server
 
-.PHONY: run test build clickhouse-up clickhouse-down chdb-install vet fuzz bench clean chaos chaos-short nats-server
+.PHONY: run test build browser clickhouse-up clickhouse-down chdb-install vet fuzz bench clean chaos chaos-short nats-server
 
 ## run: ClickHouse up, build, `tend up --demo` (demo check-ins flow; Ctrl-C stops)
 run: clickhouse-up build
 	./$(BIN) up --demo
 
-## test: ClickHouse up, chDB installed, go vet, every test (end-to-end ones on real NATS and ClickHouse), short fuzz runs
+## test: ClickHouse up, chDB and Chromium installed, go vet, every test (end-to-end ones on real NATS and ClickHouse,
+##   the check-in page in a real browser: TEND_REQUIRE_BROWSER=1, so it cannot be skipped), short fuzz runs
 ##   tests connect as ClickHouse's admin user (default; password in $(TEND_CH_DIR)/secrets/default, or
 ##   TEND_TEST_CLICKHOUSE_PASSWORD_FILE) on TEND_TEST_CLICKHOUSE_ADDR, else 127.0.0.1:$$TEND_CH_TCP_PORT (9000)
-test: clickhouse-up chdb-install vet
-	$(GO) test -count=1 -timeout 30m ./...
+test: clickhouse-up chdb-install browser vet
+	TEND_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory chaos-short
 	$(MAKE) --no-print-directory fuzz
 
@@ -47,6 +51,13 @@ nats-server:
 	  echo "installing nats-server $(NATS_SERVER_VERSION) into bin/"; \
 	  GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION); \
 	fi
+
+## browser: Debian's chromium, for the check-in page's browser test (ingest/webtest); installed only when missing
+browser:
+	@command -v chromium >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "chromium is missing; install it as root: apt-get install chromium"; exit 1; }; \
+	  echo "installing chromium (Debian)"; apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tend

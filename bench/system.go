@@ -57,5 +57,5 @@ func Start(ctx context.Context, ch clickhouse.Config, batchSize int) (sys System
 	}
 	closeTend := stop
 	stop = func() { admin.NC.Close(); closeTend() }
-	return System{Ingest: client.Client{URL: m.IngestURL()}, JetStream: admin.JS, ClickHouse: ch, Tag: tag}, stop, nil
+	return System{Ingest: client.Client{URL: m.IngestURL(), Retries: client.DefaultRetries}, JetStream: admin.JS, ClickHouse: ch, Tag: tag}, stop, nil
 }

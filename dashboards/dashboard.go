@@ -36,35 +36,30 @@ const (
 	folderTitle    = "tend"
 )
 
-// DefaultClickHouseUser is Grafana's ClickHouse user unless told otherwise.
-const DefaultClickHouseUser = "grafana"
-
 // NotEnoughResponses is what the dashboard shows instead of the values of a
 // suppressed team-period.
 const NotEnoughResponses = "not enough responses"
 
-// Config says where Grafana finds tend's reporting data.
+// Config says where one Grafana organization finds its clinic's reporting
+// data (ForClinic makes it from the deployment's).
 type Config struct {
 	// ClickHouseAddr is ClickHouse's native protocol address as Grafana
 	// reaches it (default 127.0.0.1:9000).
 	ClickHouseAddr string
-	// ClickHouseUser should be a user that can read the reporting database
-	// only (default DefaultClickHouseUser).
+	// ClickHouseUser should be a user that can read ReportingDatabase only:
+	// the clinic's reader.
 	ClickHouseUser string
 	// ClickHousePassword is that user's password; it goes into Grafana's
 	// encrypted secureJsonData.
 	ClickHousePassword string
 	// ReportingDatabase is the database the queries read (default
-	// tend_reporting).
+	// tend_reporting; a clinic's copy of it for ForClinic).
 	ReportingDatabase string
 }
 
 func (c Config) withDefaults() Config {
 	if c.ClickHouseAddr == "" {
 		c.ClickHouseAddr = clickhouse.DefaultAddr
-	}
-	if c.ClickHouseUser == "" {
-		c.ClickHouseUser = DefaultClickHouseUser
 	}
 	if c.ReportingDatabase == "" {
 		c.ReportingDatabase = clickhouse.DefaultReportingDatabase

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,12 +10,23 @@ import (
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tendhq/tend/internal/clickhouse"
 )
 
-// PasswordEnv is the environment variable holding the read-only ClickHouse
-// user's password: tend reads it, and the exported datasource file refers
-// Grafana to it.
+// PasswordEnv is the environment variable holding the clinics' read-only
+// ClickHouse users' passwords ("<clinic> <password>" lines; tend reads
+// them), and, in an exported datasource file, the one clinic's password
+// its Grafana expands.
 const PasswordEnv = "TEND_CLICKHOUSE_READONLY_PASSWORD"
+
+// QueryTimeoutSeconds is the datasource's queryTimeout. The plugin runs
+// each query with this deadline, and clickhouse-go then sends
+// max_execution_time = the time left + 5 s along with it: the reporting
+// profile of deploy/clickhouse/users.sql lets its user set that much and no
+// more (MAX 35), so that the limit holds. (The plugin's default, 60, would
+// be refused there.)
+const QueryTimeoutSeconds = 30
 
 // newDatasource is the ClickHouse datasource as plugin v4 reads it: the
 // connection lives in jsonData (the top-level database and user fields are
@@ -41,21 +53,42 @@ func newDatasource(cfg Config) (Datasource, error) {
 			"secure":          false,
 			"username":        cfg.ClickHouseUser,
 			"defaultDatabase": cfg.ReportingDatabase,
+			"queryTimeout":    strconv.Itoa(QueryTimeoutSeconds),
 		},
 	}, nil
 }
 
-// Export writes what Grafana's file provisioning needs into dir:
+// Export writes what Grafana's file provisioning needs for each clinic
+// into dir/<clinic>:
 //
-//	dir/datasources/tend.yaml   the ClickHouse datasource
-//	dir/dashboards/tend.yaml    a provider loading the JSON below into folder "tend"
-//	dir/json/tend-teams.json    the dashboard
+//	datasources/tend.yaml   the ClickHouse datasource (the clinic's reader and database)
+//	dashboards/tend.yaml    a provider loading the JSON below into folder "tend"
+//	json/tend-teams.json    the dashboard
 //
-// Point Grafana's paths.provisioning at dir. The datasource file refers to
-// the password as ${TEND_CLICKHOUSE_READONLY_PASSWORD}, which Grafana expands
-// from its own environment, so that no secret is ever written to disk
-// (exported files tend to end up in repositories).
-func Export(dir string, cfg Config) error {
+// File provisioning cannot create organizations, so each directory is for
+// a Grafana of the clinic's own (point its paths.provisioning there); one
+// Grafana with an organization per clinic is provisioned over the API
+// instead (ProvisionAll). The datasource file refers to the password as
+// ${TEND_CLICKHOUSE_READONLY_PASSWORD}, which Grafana expands from its own
+// environment, so that no secret is ever written to disk (exported files
+// tend to end up in repositories).
+func Export(dir string, cfg Config, clinics []string) error {
+	if len(clinics) == 0 {
+		return errors.New("export: no clinics (--clinics)")
+	}
+	if err := clickhouse.CheckClinics(clinics); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, c := range clinics {
+		if err := exportOrg(filepath.Join(dir, c), cfg.ForClinic(c, "")); err != nil {
+			return fmt.Errorf("export clinic %s: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// exportOrg writes one Grafana's provisioning files into dir.
+func exportOrg(dir string, cfg Config) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

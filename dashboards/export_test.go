@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,9 +17,12 @@ import (
 
 func TestExport(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{ClickHouseAddr: "ch:9440", ClickHouseUser: "reader", ClickHousePassword: "must-not-be-written"}
-	if err := Export(dir, cfg); err != nil {
+	cfg := Config{ClickHouseAddr: "ch:9440", ClickHousePassword: "must-not-be-written"}
+	if err := Export(dir, cfg, []string{"north-side", "south"}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "south", "json", DashboardUID+".json")); err != nil {
+		t.Errorf("no dashboard for the second clinic: %v", err)
 	}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -41,13 +46,14 @@ func TestExport(t *testing.T) {
 			SecureJSONData          map[string]string `yaml:"secureJsonData"`
 		}
 	}
-	readYAML(t, filepath.Join(dir, "datasources", "tend.yaml"), &datasources)
+	readYAML(t, filepath.Join(dir, "north-side", "datasources", "tend.yaml"), &datasources)
 	if len(datasources.Datasources) != 1 {
 		t.Fatalf("datasources = %+v", datasources)
 	}
 	ds := datasources.Datasources[0]
 	if ds.UID != DatasourceUID || ds.Type != PluginType || ds.JSONData["port"] != 9440 || ds.JSONData["host"] != "ch" ||
-		ds.JSONData["username"] != "reader" || ds.JSONData["defaultDatabase"] != "tend_reporting" || ds.JSONData["protocol"] != "native" {
+		ds.JSONData["username"] != "grafana_north_side" || ds.JSONData["defaultDatabase"] != "tend_reporting_north_side" || ds.JSONData["protocol"] != "native" ||
+		ds.JSONData["queryTimeout"] != "30" {
 		t.Errorf("datasource = %+v", ds)
 	}
 	if got := ds.SecureJSONData["password"]; got != "${"+PasswordEnv+"}" {
@@ -61,7 +67,7 @@ func TestExport(t *testing.T) {
 			Options   struct{ Path string }
 		}
 	}
-	readYAML(t, filepath.Join(dir, "dashboards", "tend.yaml"), &providers)
+	readYAML(t, filepath.Join(dir, "north-side", "dashboards", "tend.yaml"), &providers)
 	if len(providers.Providers) != 1 || providers.Providers[0].FolderUID != FolderUID {
 		t.Fatalf("providers = %+v", providers)
 	}
@@ -80,7 +86,7 @@ func TestExport(t *testing.T) {
 	if _, ok := d.Panels[0].Panel.Targets[0].(Query); !ok {
 		t.Errorf("query read back as %T, want Query", d.Panels[0].Panel.Targets[0])
 	}
-	want, err := Dashboard(cfg)
+	want, err := Dashboard(cfg.ForClinic("north-side", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +95,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if wantJSON, _ := json.Marshal(want); string(got) != string(wantJSON) {
-		t.Error("exported dashboard differs from Dashboard(cfg) once read back")
+		t.Error("exported dashboard differs from the clinic's Dashboard once read back")
 	}
 }
 
@@ -139,5 +145,26 @@ func readYAML(t *testing.T, path string, v any) {
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestQueryTimeoutWithinProfile: the max_execution_time Grafana's plugin
+// sends with each query (the datasource's queryTimeout + 5 s, by
+// clickhouse-go) is one the reporting profile of users.sql lets its user set;
+// a larger one would fail every query on current ClickHouse.
+func TestQueryTimeoutWithinProfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "clickhouse", "users.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`max_execution_time = (\d+) MIN 1 MAX (\d+) CHANGEABLE_IN_READONLY`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("users.sql has no max_execution_time constraint")
+	}
+	if max, _ := strconv.Atoi(m[2]); QueryTimeoutSeconds+5 > max {
+		t.Errorf("the plugin sends max_execution_time up to %d; users.sql allows at most %s", QueryTimeoutSeconds+5, m[2])
+	}
+	if def, _ := strconv.Atoi(m[1]); def > QueryTimeoutSeconds {
+		t.Errorf("the profile's max_execution_time %d outlasts the datasource's queryTimeout %d", def, QueryTimeoutSeconds)
 	}
 }

@@ -163,13 +163,13 @@ func sameJSON(a, b any) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-// ProvisionRetrying is Provision for a Grafana that may still be starting
-// next to tend: it tries up to 8 times over about four minutes, with
-// exponential back-off, and returns the last error.
-func ProvisionRetrying(ctx context.Context, api API, cfg Config, log *slog.Logger) ([]string, error) {
+// ProvisionRetrying is ProvisionAll for a Grafana that may still be
+// starting next to tend: it tries up to 8 times over about four minutes,
+// with exponential back-off, and returns the last error.
+func ProvisionRetrying(ctx context.Context, targets []Target, log *slog.Logger) ([]string, error) {
 	backoff := retry.Backoff{Min: time.Second, Max: time.Minute}
 	for attempt := 1; ; attempt++ {
-		report, err := Provision(ctx, api, cfg)
+		report, err := ProvisionAll(ctx, targets)
 		if err == nil || attempt == 8 {
 			return report, err
 		}
@@ -186,19 +186,22 @@ type GrafanaClient struct{ c *gapi.Client }
 
 var _ API = GrafanaClient{}
 
-// NewGrafanaClient returns a client of the Grafana at baseURL that
-// authenticates with a service-account token. Its requests carry
-// X-Disable-Provenance, so that what tend provisions stays editable in
-// Grafana's UI; 429 and 5xx answers are retried.
+// NewGrafanaClient returns a client of organization orgID of the Grafana
+// at baseURL that authenticates with a token of a service account of that
+// organization. Its requests carry X-Grafana-Org-Id (Grafana refuses them
+// when the token is of another organization) and X-Disable-Provenance, so
+// that what tend provisions stays editable in Grafana's UI; 429 and 5xx
+// answers are retried.
 //
 // It refuses to run with GF_LOG set: gapi then logs every request body,
 // and the datasource's carries the ClickHouse password.
-func NewGrafanaClient(baseURL, token string) (GrafanaClient, error) {
+func NewGrafanaClient(baseURL, token string, orgID int64) (GrafanaClient, error) {
 	if os.Getenv("GF_LOG") != "" {
 		return GrafanaClient{}, errors.New("GF_LOG is set: the Grafana client would log request bodies, which carry the datasource password; unset it")
 	}
 	c, err := gapi.New(baseURL, gapi.Config{
 		APIKey:       token,
+		OrgID:        orgID,
 		HTTPHeaders:  map[string]string{"X-Disable-Provenance": "true"},
 		Client:       &http.Client{Timeout: 30 * time.Second},
 		NumRetries:   3,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 	for _, password := range []string{"", "s3cret"} {
 		t.Run("password="+password, func(t *testing.T) {
 			fake, srv := grafanatest.New(t)
-			api, err := NewGrafanaClient(srv.URL, grafanatest.Token)
+			api, err := NewGrafanaClient(srv.URL, grafanatest.Token, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +71,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 			}
 
 			wantJSON := map[string]any{"host": "clickhouse.internal", "port": float64(9000), "protocol": "native", "secure": false,
-				"username": "grafana", "defaultDatabase": "tend_reporting"}
+				"username": "grafana", "defaultDatabase": "tend_reporting", "queryTimeout": "30"}
 			if ds.Type != PluginType || ds.Access != "proxy" || !sameJSON(ds.JSONData, wantJSON) {
 				t.Errorf("datasource = %+v, jsonData %v; want %s, proxy, %v", ds, ds.JSONData, PluginType, wantJSON)
 			}
@@ -84,7 +85,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 
 func TestProvisionChangesWhatDiffers(t *testing.T) {
 	fake, srv := grafanatest.New(t)
-	api, err := NewGrafanaClient(srv.URL, grafanatest.Token)
+	api, err := NewGrafanaClient(srv.URL, grafanatest.Token, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestFakeGrafanaIsStrict(t *testing.T) {
 		}
 	}
 
-	api, _ := NewGrafanaClient(srv.URL, "wrong")
+	api, _ := NewGrafanaClient(srv.URL, "wrong", 1)
 	if _, err := Provision(context.Background(), api, Config{}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("provision with a wrong token: %v, want a 401", err)
 	}
@@ -145,7 +146,83 @@ func TestFakeGrafanaIsStrict(t *testing.T) {
 // datasource's password in request bodies; the client is not made.
 func TestGrafanaClientRefusesBodyLogging(t *testing.T) {
 	t.Setenv("GF_LOG", "1")
-	if _, err := NewGrafanaClient("http://127.0.0.1:3000", "token"); err == nil || !strings.Contains(err.Error(), "GF_LOG") {
+	if _, err := NewGrafanaClient("http://127.0.0.1:3000", "token", 1); err == nil || !strings.Contains(err.Error(), "GF_LOG") {
 		t.Fatalf("NewGrafanaClient with GF_LOG set: %v", err)
+	}
+}
+
+// TestProvisionOrganizations: each clinic's organization gets tend's
+// resources with a datasource reading that clinic's database as its
+// reader, and nothing of another clinic; a token filed under the wrong
+// clinic's organization is refused by Grafana before anything is written.
+func TestProvisionOrganizations(t *testing.T) {
+	fake, srv := grafanatest.New(t)
+	north, south := fake.AddOrg("Northside", "glsa_north"), fake.AddOrg("South", "glsa_south")
+	env := map[string]string{
+		TokensEnv:   "north-side " + strconv.FormatInt(north.ID, 10) + " glsa_north\nsouth " + strconv.FormatInt(south.ID, 10) + " glsa_south\n",
+		PasswordEnv: "north-side pw-north\nsouth pw-south\n",
+	}
+	targets, err := Targets(srv.URL, Config{ClickHouseAddr: "ch:9000"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := ProvisionAll(context.Background(), targets)
+	if err != nil {
+		t.Fatalf("%v (report %q)", err, report)
+	}
+	if len(report) != 10 || report[0] != "north-side: grafana health: ok" || report[7] != "south: datasource tend-clickhouse: created" {
+		t.Errorf("report = %q", report)
+	}
+	for _, c := range []struct {
+		org              *grafanatest.Org
+		user, db, secret string
+	}{{north, "grafana_north_side", "tend_reporting_north_side", "pw-north"}, {south, "grafana_south", "tend_reporting_south", "pw-south"}} {
+		ds := c.org.Datasources[DatasourceUID]
+		if ds == nil || len(c.org.Dashboards) != 1 || len(c.org.RuleGroups) != 1 {
+			t.Fatalf("organization %s holds %d datasources, %d dashboards, %d rule groups", c.org.Name, len(c.org.Datasources), len(c.org.Dashboards), len(c.org.RuleGroups))
+		}
+		jd := ds.JSONData.(map[string]any)
+		if jd["username"] != c.user || jd["defaultDatabase"] != c.db || c.org.Secrets[DatasourceUID]["password"] != c.secret {
+			t.Errorf("organization %s's datasource: %v, password %q; want %s on %s", c.org.Name, jd, c.org.Secrets[DatasourceUID]["password"], c.user, c.db)
+		}
+	}
+	if len(fake.Datasources) != 0 {
+		t.Errorf("the main organization got %d datasources", len(fake.Datasources))
+	}
+
+	// south's token filed as north-side's: refused, nothing written.
+	writes := fake.Writes
+	env[TokensEnv] = "north-side " + strconv.FormatInt(north.ID, 10) + " glsa_south\n"
+	env[PasswordEnv] = "north-side pw-north\n"
+	targets, err = Targets(srv.URL, Config{}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ProvisionAll(context.Background(), targets); err == nil || !strings.Contains(err.Error(), "does not belong to the requested organization") {
+		t.Errorf("a token of another organization: %v, want Grafana's 401", err)
+	}
+	if fake.Writes != writes {
+		t.Errorf("%d writes with a token of another organization", fake.Writes-writes)
+	}
+}
+
+func TestParseOrgs(t *testing.T) {
+	for text, want := range map[string]string{
+		"a 2 t1\nb 2 t2":  "share organization 2",
+		"a 2 t1\na 3 t2":  "named twice",
+		"a two t1":        "not a positive number",
+		"a 0 t1":          "not a positive number",
+		"a 2":             "want",
+		"A 2 t1":          "not a clinic name",
+		"":                "names no clinic",
+		"# a comment\n\n": "names no clinic",
+	} {
+		if _, err := ParseOrgs(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseOrgs(%q) = %v, want %q", text, err, want)
+		}
+	}
+	orgs, err := ParseOrgs("# clinic org token\nnorth-side 2 glsa_a\nsouth 3 glsa_b\n")
+	if err != nil || len(orgs) != 2 || orgs[1] != (Org{Clinic: "south", ID: 3, Token: "glsa_b"}) {
+		t.Errorf("ParseOrgs = %+v, %v", orgs, err)
 	}
 }

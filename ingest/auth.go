@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -94,8 +96,43 @@ func (t Tokens) known(token string) bool {
 	return ok == 1
 }
 
-// bearer is the token of an Authorization: Bearer header, or "".
-func bearer(r *http.Request) string {
+// Clinic is the clinic whose token token is. Like allows, it compares
+// every hash in constant time.
+func (t Tokens) Clinic(token string) (string, bool) {
+	sum := sha256.Sum256([]byte(token))
+	clinic := ""
+	for c, hashes := range t {
+		for _, h := range hashes {
+			if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 {
+				clinic = c
+			}
+		}
+	}
+	return clinic, clinic != ""
+}
+
+// IDs are the ids (TokenID) of each clinic's tokens, in clinic order:
+// what the audit trail records of the tokens a process accepts.
+func (t Tokens) IDs() string {
+	var b strings.Builder
+	for _, clinic := range slices.Sorted(maps.Keys(t)) {
+		fmt.Fprintf(&b, "%s:", clinic)
+		for _, h := range t[clinic] {
+			b.WriteString(" " + hex.EncodeToString(h[:])[:tokenIDLen])
+		}
+		b.WriteString("; ")
+	}
+	return strings.TrimSuffix(b.String(), "; ")
+}
+
+// tokenIDLen is how many hex digits of a token's SHA-256 name it.
+const tokenIDLen = 12
+
+// TokenID names a token in logs and the audit trail without revealing it.
+func TokenID(token string) string { return HashToken(token)[:tokenIDLen] }
+
+// Bearer is the token of an Authorization: Bearer header, or "".
+func Bearer(r *http.Request) string {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""

@@ -49,7 +49,7 @@ func (s *Server) handleBatch() http.Handler {
 			s.reject(w, err)
 			return
 		}
-		token := bearer(r)
+		token := Bearer(r)
 		release, ok := s.admit(w, r, MaxBatchBytes)
 		if !ok {
 			return
@@ -92,6 +92,15 @@ func (s *Server) handleBatch() http.Handler {
 		s.metrics.rejected.Add(float64(resp.Rejected))
 		for start := 0; start < len(ready); start += asyncChunk {
 			s.publishAsync(r.Context(), ready[start:min(start+asyncChunk, len(ready))], preps, &resp)
+		}
+		perClinic := map[string]int{}
+		for _, i := range ready {
+			if resp.Results[i].Status == http.StatusAccepted {
+				perClinic[preps[i].event.Clinic]++
+			}
+		}
+		for clinic, n := range perClinic {
+			s.audit(r, token, clinic, n)
 		}
 		status := http.StatusOK
 		if resp.Unavailable > 0 {

@@ -14,6 +14,16 @@ type errorBody struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
+// Encode answers v as JSON with status: ingest's responses, and those of
+// the handlers mounted beside it.
+func Encode(w http.ResponseWriter, status int, v any) { encode(w, status, v) }
+
+// EncodeError answers an error as every tend HTTP error is: a sentence, and
+// the fields at fault.
+func EncodeError(w http.ResponseWriter, status int, msg string, fields map[string]string) {
+	encodeError(w, status, msg, fields)
+}
+
 func encode(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -59,7 +59,7 @@ func (s *Server) handleCheckin() http.Handler {
 		if !ok {
 			return
 		}
-		p, err := s.prepare(body, bearer(r))
+		p, err := s.prepare(body, Bearer(r))
 		if err != nil {
 			s.reject(w, err)
 			return
@@ -70,6 +70,7 @@ func (s *Server) handleCheckin() http.Handler {
 			return
 		}
 		s.metrics.accepted.Inc()
+		s.audit(r, Bearer(r), p.event.Clinic, 1)
 		p.response.Duplicate = ack.Duplicate
 		encode(w, http.StatusAccepted, p.response)
 	})
@@ -83,13 +84,23 @@ func (s *Server) prepare(body []byte, token string) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	if err := s.authorize(c.Clinic, token); err != nil {
+	m, personal := s.personal(token)
+	if personal {
+		if c, err = s.claim(c, m); err != nil {
+			return prepared{}, err
+		}
+	} else if err := s.authorize(c.Clinic, token); err != nil {
 		return prepared{}, err
 	}
 	now := s.now()
 	res, err := c.Validate(now)
 	if err != nil {
 		return prepared{}, err
+	}
+	if !personal && s.tokens != nil {
+		if err := s.onRoster(c); err != nil {
+			return prepared{}, err
+		}
 	}
 	if c.ID == "" {
 		id, err := uuid.NewV7()
@@ -98,7 +109,10 @@ func (s *Server) prepare(body []byte, token string) (prepared, error) {
 		}
 		c.ID = id.String()
 	}
-	ev := checkin.Event{CheckIn: s.pseudonyms.Pseudonymize(c), ReceivedAt: now.UTC()}
+	ev := checkin.Event{CheckIn: c, ReceivedAt: now.UTC()}
+	if !personal { // a personal link's check-in carries its pseudonym already
+		ev.CheckIn = s.pseudonyms.Pseudonymize(c)
+	}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return prepared{}, fmt.Errorf("encode event: %w", err)
@@ -207,11 +221,11 @@ func (s *Server) authenticate(r *http.Request) error {
 	if s.tokens == nil {
 		return nil
 	}
-	token := bearer(r)
+	token := Bearer(r)
 	if token == "" {
 		return errUnauthenticated
 	}
-	if !s.tokens.known(token) {
+	if _, ok := s.personal(token); !ok && !s.tokens.known(token) {
 		return errUnknownToken
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/feedback"
+	"github.com/tendhq/tend/internal/wording"
 )
 
 // Publisher is the part of jetstream.JetStream ingest needs.
@@ -49,7 +50,11 @@ type Server struct {
 	js             Publisher
 	pseudonyms     *checkin.Pseudonymizer
 	feedback       *feedback.Config
+	wording        wording.Set
 	tokens         Tokens
+	roster         Roster
+	auditor        Auditor
+	own            OwnData
 	log            *slog.Logger
 	now            func() time.Time
 	publishTimeout time.Duration
@@ -91,6 +96,10 @@ func WithTokens(t Tokens) Option { return func(s *Server) { s.tokens = t } }
 // WithFeedback sets the per-clinic suggestions and support contacts
 // (default feedback.Default()).
 func WithFeedback(c *feedback.Config) Option { return func(s *Server) { s.feedback = c } }
+
+// WithWording gives the check-in page the licensed item text of the
+// instruments a clinic provides (GET /v1/instruments serves it).
+func WithWording(w wording.Set) Option { return func(s *Server) { s.wording = w } }
 
 // New returns the ingest API (routes.go shows all of it), publishing to js
 // and pseudonymizing with p.

@@ -237,46 +237,6 @@ func TestBatch(t *testing.T) {
 	}
 }
 
-// TestCheckinPage: the page is served, and the instruments it builds its
-// form from describe all four, with their citations and response anchors.
-func TestCheckinPage(t *testing.T) {
-	srv, _ := startIngest(t)
-	resp, err := http.Get(srv.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !bytes.Contains(page, []byte(`fetch("/v1/checkins"`)) {
-		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	resp, err = http.Get(srv.URL + "/v1/instruments")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var insts []struct {
-		Name     string            `json:"name"`
-		Citation string            `json:"citation"`
-		Items    int               `json:"items"`
-		Allowed  []int             `json:"allowed"`
-		Anchors  map[string]string `json:"anchors"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&insts); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{"proqol5": 30, "scssf": 12, "cbi": 19, "miniz": 1}
-	for _, in := range insts {
-		if want[in.Name] != in.Items || in.Citation == "" || len(in.Allowed) != 5 || len(in.Anchors) == 0 {
-			t.Errorf("instrument %+v", in)
-		}
-		delete(want, in.Name)
-	}
-	if len(want) != 0 {
-		t.Errorf("missing instruments %v", want)
-	}
-}
-
 // TestAccessTokens: with tokens configured, a check-in needs its clinic's
 // token — none is 401, another clinic's is 403 — per item in a batch too.
 func TestAccessTokens(t *testing.T) {

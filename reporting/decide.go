@@ -55,10 +55,11 @@ func cadence(l figures.Length) alarm.Cadence {
 
 // decide closes the period for every team of the clinic that has a state or
 // respondents: it updates each team's alert rules and returns the new
-// states, the transitions, and the roster each team was measured against.
-// Teams are visited in name order and each rule in a fixed order, so the
-// same check-ins always give the same decisions.
-func decide(c candidate, k int, prior map[string]*teamState, responses []figures.Response) (map[string]*teamState, []clickhouse.AlertRow, map[string]int) {
+// states, the transitions, and the roster each team was measured against:
+// enrolled, the clinic's roster per team when it has one, else the
+// clinicians the charts know. Teams are visited in name order and each rule
+// in a fixed order, so the same check-ins always give the same decisions.
+func decide(c candidate, k int, prior map[string]*teamState, responses []figures.Response, enrolled map[string]int) (map[string]*teamState, []clickhouse.AlertRow, map[string]int) {
 	byTeam := map[string][]figures.Response{}
 	for _, r := range responses {
 		byTeam[r.Team] = append(byTeam[r.Team], r)
@@ -66,6 +67,11 @@ func decide(c candidate, k int, prior map[string]*teamState, responses []figures
 	teams := slices.Sorted(maps.Keys(prior))
 	for t := range byTeam {
 		if _, ok := prior[t]; !ok {
+			teams = append(teams, t)
+		}
+	}
+	for t := range enrolled {
+		if _, ok := prior[t]; !ok && byTeam[t] == nil {
 			teams = append(teams, t)
 		}
 	}
@@ -102,6 +108,9 @@ func decide(c candidate, k int, prior map[string]*teamState, responses []figures
 		}
 		rs := byTeam[team]
 		rosters[team] = rosterSize(st, rs)
+		if enrolled != nil {
+			rosters[team] = enrolled[team]
+		}
 		for i, sr := range ir.charts {
 			transition(team, sr.rule, ruleState(&st.Charts, sr.rule).Close(charts[i], values(rs, sr.score)).Transition)
 		}

@@ -55,6 +55,7 @@ type Store interface {
 	Published(ctx context.Context, clinic, instr string, start time.Time) (bool, error)
 	WritePublication(ctx context.Context, figs []figures.Figure, alerts []clickhouse.AlertRow, published time.Time) error
 	ActiveAlerts(ctx context.Context) ([]clickhouse.AlertRow, error)
+	Roster(ctx context.Context, clinic string) ([]clickhouse.Member, error)
 }
 
 // Publisher publishes alert events; jetstream.JetStream implements it.
@@ -389,9 +390,12 @@ func (r *Reporter) publish(ctx context.Context, c candidate, now time.Time) erro
 		return err
 	}
 	pub := publication{Clinic: c.clinic, Instrument: c.instrument, Length: c.length, Start: c.start, Published: now.Truncate(time.Second), Cutoff: c.last}
-	var roster map[string]int
+	roster, err := r.rosterSizes(ctx, c)
+	if err != nil {
+		return err
+	}
 	if charted {
-		pub.States, pub.Alerts, roster = decide(c, r.cfg.MinGroupSize, prior, responses)
+		pub.States, pub.Alerts, roster = decide(c, r.cfg.MinGroupSize, prior, responses, roster)
 	}
 	pub.Figures, err = figures.Compute(r.cfg.MinGroupSize, figures.Period{
 		Clinic: c.clinic, Instrument: c.instrument, Start: c.start, Length: c.length, Responses: responses, Roster: roster,
@@ -421,6 +425,24 @@ func (r *Reporter) publish(ctx context.Context, c candidate, now time.Time) erro
 	r.log.Info("period published", "clinic", c.clinic, "instrument", c.instrument, "period", c.length.String(),
 		"start", c.start.Format(time.DateOnly), "respondents", len(responses), "alerts", len(pub.Alerts))
 	return nil
+}
+
+// rosterSizes counts, per team, the clinicians on the clinic's roster
+// during period c — the denominator of participation. It is nil for a
+// clinic that enrolled nobody: participation then divides by the
+// clinicians the alert charts know.
+func (r *Reporter) rosterSizes(ctx context.Context, c candidate) (map[string]int, error) {
+	members, err := r.store.Roster(ctx, c.clinic)
+	if err != nil || len(members) == 0 {
+		return nil, err
+	}
+	sizes := map[string]int{}
+	for _, m := range members {
+		if m.Enrolled.Before(c.end()) && (m.Active() || !m.Left.Before(c.start)) {
+			sizes[m.Team]++
+		}
+	}
+	return sizes, nil
 }
 
 // priorStates returns the alert charts the period starts from: those stored

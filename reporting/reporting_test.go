@@ -330,3 +330,34 @@ func TestExpireClaims(t *testing.T) {
 		t.Errorf("claims left %v, want %v", left, want)
 	}
 }
+
+// TestParticipationOverTheRoster: a clinic that enrolled its clinicians
+// gets participation as respondents ÷ roster, counting those enrolled
+// during the period and not those who left before it.
+func TestParticipationOverTheRoster(t *testing.T) {
+	pl := startPipeline(t)
+	week := figures.Week.Start(time.Now()).AddDate(0, 0, -14)
+	p := testenv.Pseudonymizer(t)
+	var members []clickhouse.Member
+	for i := range 10 {
+		members = append(members, clickhouse.Member{Clinic: "northside", Team: "crisis", Clinician: p.Pseudonym("northside", fmt.Sprintf("clinician-%d", i)), Enrolled: week.AddDate(0, -1, 0)})
+	}
+	gone := clickhouse.Member{Clinic: "northside", Team: "crisis", Clinician: p.Pseudonym("northside", "left-long-ago"), Enrolled: week.AddDate(0, -3, 0), Left: week.AddDate(0, -2, 0)}
+	if err := pl.store.PutMembers(context.Background(), append(members, gone)...); err != nil {
+		t.Fatal(err)
+	}
+	var cs []checkin.CheckIn
+	for i, a := range []int{1, 2, 3, 4, 5, 2} {
+		cs = append(cs, checkin.CheckIn{ID: fmt.Sprint("p", i), Clinic: "northside", Team: "crisis", Clinician: fmt.Sprintf("clinician-%d", i),
+			SubmittedAt: week.Add(time.Duration(i+1) * time.Hour), Instrument: "miniz", Answers: []int{a}})
+	}
+	pl.publish(t, events(t, cs))
+	pl.waitStored(t, 6)
+	pl.at(time.Now().Add(DefaultSettle + time.Minute))
+	if s := pl.pass(t); s.Published != 1 {
+		t.Fatalf("published %d periods", s.Published)
+	}
+	if got := pl.rows(t, "SELECT toString(participation) FROM REP.team_periods WHERE team = 'crisis'"); len(got) != 1 || got[0] != "0.6" {
+		t.Errorf("participation %v, want 0.6 (6 of the 10 enrolled)", got)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,21 +17,27 @@ import (
 // operator who ran the command; a trail that cannot be written is logged,
 // since the action itself has happened.
 func audit(ctx context.Context, store *clickhouse.Store, getenv func(string) string, e clickhouse.AuditEntry, err error, log *slog.Logger) {
-	e.Actor, e.Outcome = "cli:"+cmp.Or(getenv("USER"), "unknown"), "ok"
-	if err != nil {
-		e.Outcome = err.Error()
-	}
+	e.Actor, e.Outcome = cliActor(getenv), clickhouse.Outcome(err)
 	if aerr := store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
 		log.Error("audit trail not written", "action", e.Action, "err", aerr)
 	}
 }
 
-// openStore opens the ClickHouse the flags and TEND_CLICKHOUSE_PASSWORD(_FILE) name.
-func openStore(cfg clickhouse.Config, getenv func(string) string) (*clickhouse.Store, error) {
-	if err := clickHousePassword(&cfg, getenv); err != nil {
+// cliActor names the operator running a command, for the audit trail.
+func cliActor(getenv func(string) string) string { return "cli:" + cmp.Or(getenv("USER"), "unknown") }
+
+// parseStore adds ClickHouse's client flags to fs, parses args and opens
+// the store they and TEND_CLICKHOUSE_PASSWORD(_FILE) name (lazily: it does
+// not connect until used).
+func parseStore(fs *flag.FlagSet, cfg *clickhouse.Config, args []string, getenv func(string) string) (*clickhouse.Store, error) {
+	clickhouse.ClientFlags(fs, cfg)
+	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return nil, err
 	}
-	return clickhouse.Open(cfg)
+	if err := clickHousePassword(cfg, getenv); err != nil {
+		return nil, err
+	}
+	return clickhouse.Open(*cfg)
 }
 
 // runRetention is `tend retention apply`: drop what is older than its window.
@@ -40,11 +47,7 @@ func runRetention(ctx context.Context, args []string, getenv func(string) string
 		var r clickhouse.Retention
 		fs := envflag.New("retention apply", "Removes check-ins older than --retain-checkins months and reporting rows older than --retain-reporting months, by whole monthly partitions (tend up and tend process do it daily). Recorded in the audit trail.", stderr)
 		clickhouse.RetentionFlags(fs, &r)
-		clickhouse.ClientFlags(fs, &cfg)
-		if err := envflag.Parse(fs, args, getenv); err != nil {
-			return err
-		}
-		store, err := openStore(cfg, getenv)
+		store, err := parseStore(fs, &cfg, args, getenv)
 		if err != nil {
 			return err
 		}
@@ -69,18 +72,14 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&f.Action, "action", "", "only this action")
 	fs.DurationVar(&since, "since", 0, "only the last `duration` (e.g. 720h); 0: all")
 	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries")
-	clickhouse.ClientFlags(fs, &cfg)
-	if err := envflag.Parse(fs, args, getenv); err != nil {
-		return err
-	}
-	if since > 0 {
-		f.Since = time.Now().Add(-since)
-	}
-	store, err := openStore(cfg, getenv)
+	store, err := parseStore(fs, &cfg, args, getenv)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if since > 0 {
+		f.Since = time.Now().Add(-since)
+	}
 	entries, err := store.AuditTrail(ctx, f)
 	for _, e := range entries {
 		fmt.Fprintf(stdout, "%s  %-10s %-14s %-24s %s  %s\n", e.At.Format(time.RFC3339), e.Action, e.Actor, e.Target, e.Outcome, e.Detail)

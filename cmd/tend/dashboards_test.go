@@ -22,17 +22,17 @@ func TestDashboardsExport(t *testing.T) {
 	var stdout, stderr syncBuffer
 	getenv := env(map[string]string{
 		"TEND_DIR":                          dir,
-		"TEND_CLICKHOUSE_READONLY_USER":     "reader",
-		"TEND_CLICKHOUSE_READONLY_PASSWORD": "s3cret",
+		"TEND_CLINICS":                      "northside",
+		"TEND_CLICKHOUSE_READONLY_PASSWORD": "northside s3cret",
 	})
 	if err := runDashboards(context.Background(), []string{"export", "--clickhouse-readonly-addr", "ch:9000"}, getenv, &stdout, &stderr); err != nil {
 		t.Fatalf("export: %v\n%s", err, stderr.String())
 	}
-	ds, err := os.ReadFile(filepath.Join(dir, "datasources", "tend.yaml"))
+	ds, err := os.ReadFile(filepath.Join(dir, "northside", "datasources", "tend.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"host: ch", "port: 9000", "username: reader", "${TEND_CLICKHOUSE_READONLY_PASSWORD}"} {
+	for _, want := range []string{"host: ch", "port: 9000", "username: grafana_northside", "defaultDatabase: tend_reporting_northside", "${TEND_CLICKHOUSE_READONLY_PASSWORD}"} {
 		if !strings.Contains(string(ds), want) {
 			t.Errorf("datasources/tend.yaml lacks %q:\n%s", want, ds)
 		}
@@ -41,7 +41,7 @@ func TestDashboardsExport(t *testing.T) {
 		t.Error("datasources/tend.yaml holds the password")
 	}
 	for _, f := range []string{"dashboards/tend.yaml", "json/tend-teams.json"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "northside", f)); err != nil {
 			t.Error(err)
 		}
 	}
@@ -72,11 +72,11 @@ func TestDashboardsProvisionReportsGrafanaErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("from-file\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte("northside 2 from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr syncBuffer
-	getenv := env(map[string]string{"TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN_FILE": tokenFile})
+	getenv := env(map[string]string{"TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN_FILE": tokenFile, "TEND_CLICKHOUSE_READONLY_PASSWORD": "northside pw"})
 	err := runDashboards(context.Background(), []string{"provision"}, getenv, &stdout, &stderr)
 	var u usageError
 	if err == nil || errors.As(err, &u) || !strings.Contains(err.Error(), "401") {
@@ -85,14 +85,16 @@ func TestDashboardsProvisionReportsGrafanaErrors(t *testing.T) {
 }
 
 // TestUpProvisionsGrafana: `tend up` with a Grafana URL installs the
-// dashboards at start, against the strict fake of Grafana's API.
+// dashboards at start in the clinic's organization, reading the clinic's
+// reporting database, against the strict fake of Grafana's API.
 func TestUpProvisionsGrafana(t *testing.T) {
 	fake, srv := grafanatest.New(t)
 	ch := testenv.ClickHouseConfig(t)
 	vars := map[string]string{
 		"TEND_DATA_DIR": t.TempDir(), "TEND_NATS_LISTEN": "127.0.0.1:0", "TEND_HTTP_ADDR": "127.0.0.1:0", "TEND_METRICS_ADDR": "127.0.0.1:0",
 		"TEND_CLICKHOUSE_ADDR": ch.Addr, "TEND_CLICKHOUSE_DATABASE": ch.Database, "TEND_CLICKHOUSE_REPORTING_DATABASE": ch.ReportingDatabase,
-		"TEND_PSEUDONYM_KEY": testenv.TestKey, "TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN": grafanatest.Token,
+		"TEND_PSEUDONYM_KEY": testenv.TestKey, "TEND_GRAFANA_URL": srv.URL, "TEND_GRAFANA_TOKEN": "northside 1 " + grafanatest.Token,
+		"TEND_CLINICS": "northside", "TEND_CLICKHOUSE_READONLY_PASSWORD": "northside pw",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -114,8 +116,8 @@ func TestUpProvisionsGrafana(t *testing.T) {
 	}
 	fake.Locked(func() {
 		ds := fake.Datasources[dashboards.DatasourceUID]
-		if ds == nil || ds.JSONData.(map[string]any)["defaultDatabase"] != ch.ReportingDatabase {
-			t.Errorf("datasource %+v does not read the reporting database %s", ds, ch.ReportingDatabase)
+		if ds == nil || ds.JSONData.(map[string]any)["defaultDatabase"] != ch.ReportingDatabase+"_northside" {
+			t.Errorf("datasource %+v does not read the clinic's reporting database %s_northside", ds, ch.ReportingDatabase)
 		}
 	})
 }

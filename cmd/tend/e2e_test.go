@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,39 +16,17 @@ import (
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/pipeline"
+	"github.com/tendhq/tend/internal/pipelinetest"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
 // startMain runs `tend up` in-process on free ports, against databases of the
-// test's own on the real ClickHouse server.
-func startMain(t *testing.T) *pipeline.Main {
+// test's own on the real ClickHouse server; configure, if set, changes the
+// configuration first.
+func startMain(t *testing.T, configure ...func(*pipeline.Config)) *pipeline.Main {
 	t.Helper()
-	m := &pipeline.Main{
-		Role: pipeline.RoleUp,
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Config: pipeline.Config{
-			DataDir:      t.TempDir(),
-			NATSListen:   "127.0.0.1:0",
-			HTTPAddr:     "127.0.0.1:0",
-			MetricsAddr:  "127.0.0.1:0",
-			ClickHouse:   testenv.ClickHouseConfig(t),
-			PseudonymKey: testenv.TestKey,
-			BatchSize:    250,
-			BatchWait:    50 * time.Millisecond,
-			AckWait:      10 * time.Second,
-			MinGroupSize: 5,
-		},
-	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return m
+	return pipelinetest.Start(t, configure...)
 }
 
 // TestEndToEnd posts 1,000 check-ins through HTTP, 200 of them twice, and

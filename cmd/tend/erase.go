@@ -28,26 +28,20 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 	stream.ClientFlags(fs, &c.NATSURL, &c.NATSCredentials)
 	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", "", "file holding the pseudonym key (or set TEND_PSEUDONYM_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn, error")
-	clickhouse.ClientFlags(fs, &c.ClickHouse)
-	if err := envflag.Parse(fs, args, getenv); err != nil {
+	store, err := parseStore(fs, &c.ClickHouse, args, getenv)
+	if err != nil {
 		return err
 	}
+	defer store.Close()
 	if clinic == "" || (clinician == "") == (pseudonym == "") {
 		return usageError{Err: errors.New("need --clinic and exactly one of --clinician or --pseudonym")}
 	}
 	c.PseudonymKey = getenv("TEND_PSEUDONYM_KEY")
 	if pseudonym == "" {
-		p, err := pipeline.ConfiguredPseudonymizer(c)
-		if err != nil {
+		if pseudonym, err = pipeline.Pseudonym(c, clinic, clinician); err != nil {
 			return err
 		}
-		pseudonym = p.Pseudonym(clinic, clinician)
 	}
-	store, err := openStore(c.ClickHouse, getenv)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	log, err := envflag.Logger(stderr, c.LogLevel)

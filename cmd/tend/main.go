@@ -44,8 +44,7 @@ const usage = `tend — clinician wellbeing analytics: check-ins in, team trends
 Usage: tend <command> [flags]
 
 Commands:
-  up        everything in one process: embedded NATS with JetStream, ingest,
-            processor, metrics; applies the ClickHouse schema first
+  up        everything in one process: embedded NATS, ingest, processor, metrics
   ingest    the HTTP ingest service alone, against TEND_NATS_URL
   process   the processor alone, against TEND_NATS_URL
   migrate   apply the ClickHouse schema (idempotent) and exit
@@ -53,13 +52,13 @@ Commands:
   import    bulk-import check-ins from a CSV survey export, with progress
   simulate  post synthetic clinics over weeks through the ingest API
   bench     end-to-end throughput and latency, with broker and store baselines
-  token     make a clinic access token for --ingest-tokens
-  dashboards  export --dir D: Grafana provisioning files;
-            provision: install them through Grafana's HTTP API
-  erase     erase one clinician's data (right to erasure); published
-            figures stay as they are
+  token     make a clinic token for --ingest-tokens or --admin-tokens
+  dashboards  export|provision: Grafana provisioning files, or through its API
+  erase     erase one clinician's data (right to erasure)
   retention apply  drop data older than its retention window
   audit     list the audit trail of administrative actions
+  enroll    enrol clinicians (one, or a roster CSV): a personal check-in link each
+  roster    list|move|revoke|reissue|remove: a clinic's roster
 
 Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 --data-dir as TEND_DATA_DIR. Run 'tend <command> --help' for its flags.
@@ -67,23 +66,17 @@ Every flag can also be set as TEND_<FLAG> in the environment, e.g.
 
 // run is the whole program, with its environment passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	type command = func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
-	serve := func(r pipeline.Role) command {
-		return func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-			return runServe(ctx, r, args, getenv, stdout, stderr)
-		}
+	subs := map[string]func([]string) error{
+		"checkin": func(a []string) error { return runCheckin(ctx, a, getenv, stdin, stdout, stderr) },
 	}
-	checkin := func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-		return runCheckin(ctx, args, getenv, stdin, stdout, stderr)
+	for name, r := range map[string]pipeline.Role{"up": pipeline.RoleUp, "ingest": pipeline.RoleIngest, "process": pipeline.RoleProcess} {
+		subs[name] = func(a []string) error { return runServe(ctx, r, a, getenv, stdout, stderr) }
 	}
-	commands := map[string]command{
-		"up": serve(pipeline.RoleUp), "ingest": serve(pipeline.RoleIngest), "process": serve(pipeline.RoleProcess),
-		"migrate": runMigrate, "checkin": checkin, "import": runImport, "simulate": runSimulate, "bench": runBench,
-		"token": runToken, "dashboards": runDashboards, "erase": runErase, "retention": runRetention, "audit": runAudit,
-	}
-	subs := make(map[string]func([]string) error, len(commands))
-	for name, c := range commands {
-		subs[name] = func(rest []string) error { return c(ctx, rest, getenv, stdout, stderr) }
+	for name, c := range map[string]func(context.Context, []string, func(string) string, io.Writer, io.Writer) error{
+		"migrate": runMigrate, "import": runImport, "simulate": runSimulate, "bench": runBench, "token": runToken, "dashboards": runDashboards,
+		"erase": runErase, "retention": runRetention, "audit": runAudit, "enroll": runEnroll, "roster": runRoster,
+	} {
+		subs[name] = func(a []string) error { return c(ctx, a, getenv, stdout, stderr) }
 	}
 	return subcommand("tend", usage, args[1:], stdout, stderr, subs)
 }

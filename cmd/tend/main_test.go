@@ -141,7 +141,7 @@ func TestMigrateIdempotent(t *testing.T) {
 	ch := testenv.ClickHouseConfig(t)
 	args := []string{"tend", "migrate", "--clickhouse-addr", ch.Addr, "--clickhouse-database", ch.Database, "--clickhouse-reporting-database", ch.ReportingDatabase}
 	var out bytes.Buffer
-	if err := run(t.Context(), args, env(nil), nil, &out, &out); err != nil || !strings.Contains(out.String(), "applied migrations [1 2 3 4 5]") {
+	if err := run(t.Context(), args, env(nil), nil, &out, &out); err != nil || !strings.Contains(out.String(), "applied migrations [1 2 3 4 5 6]") {
 		t.Fatalf("first migrate: %v %s", err, out.String())
 	}
 	out.Reset()

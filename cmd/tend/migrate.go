@@ -13,11 +13,7 @@ import (
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg clickhouse.Config
 	fs := envflag.New("migrate", "Applies tend's ClickHouse schema (versioned migrations embedded in the binary). Safe to repeat.", stderr)
-	clickhouse.ClientFlags(fs, &cfg)
-	if err := envflag.Parse(fs, args, getenv); err != nil {
-		return err
-	}
-	store, err := openStore(cfg, getenv)
+	store, err := parseStore(fs, &cfg, args, getenv)
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,11 @@ func runServe(ctx context.Context, r pipeline.Role, args []string, getenv func(s
 	m := &pipeline.Main{Config: cfg, Role: r, Log: log, Stdout: stdout}
 	if cfg.GrafanaURL != "" {
 		dcfg := dashboards.Config{ClickHouseAddr: cfg.ClickHouse.Addr, ReportingDatabase: cfg.ClickHouse.ReportingDatabase}
-		api, err := grafanaClient(cfg.GrafanaURL, &dcfg, getenv)
+		targets, err := dashboards.Targets(cfg.GrafanaURL, dcfg, getenv)
 		if err != nil {
 			return err
 		}
-		m.Grafana = &pipeline.Grafana{API: api, Config: dcfg}
+		m.Grafana = &pipeline.Grafana{Targets: targets}
 	}
 	if err := m.Run(ctx); err != nil {
 		cerr := m.Close()

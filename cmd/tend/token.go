@@ -16,7 +16,7 @@ import (
 // stored; the token itself is shown once.
 func runToken(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var clinic string
-	fs := envflag.New("token", "Makes a new access token for a clinic's apps or check-in page. Give the token to the clinic; add the line printed after it to the --ingest-tokens file (it holds only the token's SHA-256).", stderr)
+	fs := envflag.New("token", "Makes a new token for a clinic: an integration token (tend import, survey-tool exports) for the --ingest-tokens file, or an admin token (the roster API) for the --admin-tokens file. Give the token to the clinic; add the line printed after it to the file (it holds only the token's SHA-256).", stderr)
 	fs.StringVar(&clinic, "clinic", "", "the clinic the token may submit check-ins for (required)")
 	if err := envflag.Parse(fs, args, getenv); err != nil {
 		return err

@@ -6,10 +6,12 @@ package client
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	// encoding/json, several times faster (see internal/checkin): tend
@@ -18,6 +20,8 @@ import (
 
 	"github.com/tendhq/tend/ingest"
 	"github.com/tendhq/tend/internal/checkin"
+	"github.com/tendhq/tend/internal/envflag"
+	"github.com/tendhq/tend/internal/retry"
 )
 
 // DefaultTimeout bounds one request, answer included.
@@ -28,18 +32,45 @@ const DefaultTimeout = 15 * time.Second
 type Client struct {
 	URL   string // base URL, e.g. http://127.0.0.1:8080
 	Token string // access token sent as Authorization: Bearer; empty sends none
-	HTTP  *http.Client
+	// Retries is how often a request answered 503 is sent again (0: never).
+	Retries int
+	HTTP    *http.Client
 }
 
 var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
 
 // Post sends body as JSON to path and returns the status and response body.
 func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
+	return c.Do(ctx, http.MethodPost, path, body)
+}
+
+// Do sends a request with method to path — body, if any, as JSON — and
+// returns the status and response body. A 503 (ingest overloaded, or the
+// broker not acknowledging) is sent again, the same body and so the same
+// ids, after the server's Retry-After, up to c.Retries times while ctx
+// lasts.
+func (c Client) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		status, resp, wait, err := c.do(ctx, method, path, body)
+		if err != nil || status != http.StatusServiceUnavailable || attempt >= c.Retries || !retry.Sleep(ctx, wait) {
+			return status, resp, err
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
+}
+
+// DefaultRetries is how often the commands send a request again after a
+// 503.
+const DefaultRetries = 5
+
+// do sends one request; wait is the server's Retry-After (1 s without it).
+func (c Client) do(ctx context.Context, method, path string, body []byte) (status int, resp []byte, wait time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -47,16 +78,20 @@ func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte
 	if hc == nil {
 		hc = defaultHTTP
 	}
-	resp, err := hc.Do(req)
+	r, err := hc.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("post %s: %w", c.URL+path, err)
+		return 0, nil, 0, fmt.Errorf("%s %s: %w", method, c.URL+path, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	defer r.Body.Close()
+	wait = time.Second
+	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && s > 0 && s <= 60 {
+		wait = time.Duration(s) * time.Second
+	}
+	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("read response of %s: %w", c.URL+path, err)
+		return r.StatusCode, nil, wait, fmt.Errorf("read response of %s: %w", c.URL+path, err)
 	}
-	return resp.StatusCode, b, nil
+	return r.StatusCode, b, wait, nil
 }
 
 // Checkin posts one check-in and returns the clinician's receipt; an
@@ -116,4 +151,18 @@ func (c Client) All(ctx context.Context, cs []checkin.CheckIn, size int, progres
 		}
 	}
 	return nil
+}
+
+// Flags registers the client's URL on fs. The access token is no flag
+// (flags are visible to other users of the machine): ReadToken reads it.
+func (c *Client) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "ingest base `URL` (access token: TEND_TOKEN or TEND_TOKEN_FILE)")
+	fs.IntVar(&c.Retries, "retries", DefaultRetries, "how often a request answered 503 (ingest busy, broker down) is sent again, after its Retry-After, with the same check-in ids")
+}
+
+// ReadToken reads the access token from TEND_TOKEN or the file in
+// TEND_TOKEN_FILE.
+func (c *Client) ReadToken(getenv func(string) string) (err error) {
+	c.Token, err = envflag.Secret(getenv, "TEND_TOKEN")
+	return err
 }

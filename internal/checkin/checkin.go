@@ -74,6 +74,10 @@ var (
 	pseudonymPattern = newASCIIRule(64, 64, digits+"abcdef", digits+"abcdef")
 )
 
+// IsName reports whether s is a valid clinic or team name: what ingest
+// accepts, and what may go into a NATS subject or a ClickHouse identifier.
+func IsName(s string) bool { return token.MatchString(s) }
+
 // asciiRule is a pattern of the contract — a first byte from one set, the
 // others from another, a length within bounds — checked by table instead
 // of a regular expression: the processor checks every event, and a

@@ -18,6 +18,14 @@ type AuditEntry struct {
 	Detail  string
 }
 
+// Outcome is how an action that returned err ended, for AuditEntry.Outcome.
+func Outcome(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "ok"
+}
+
 // Audit appends e to the audit trail.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".audit (at, actor, action, target, outcome, detail)")

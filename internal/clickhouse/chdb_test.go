@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tendhq/tend/internal/chdbtest"
 )
@@ -356,5 +357,53 @@ func TestReportingQueriesOnCurrentClickHouse(t *testing.T) {
 	s.MustExec(t, "INSERT INTO "+db+".audit (at, actor, action, target, outcome, detail) SELECT now(), 'cli:ops', 'erase', 'clinic-a', 'ok', ''")
 	if got := s.MustRows(t, bind(auditSQL(cfg), "'erase'", "'erase'", "toDateTime('2020-01-01 00:00:00', 'UTC')", "10")); len(got) != 1 || got[0][2] != "erase" {
 		t.Errorf("audit trail = %q", got)
+	}
+
+	// A clinic's reporting database: schema, views, fill, and the removal
+	// of a row copied twice.
+	for _, stmt := range append(mirrorSchema(cfg, "clinic-a"), mirrorFill(cfg, "clinic-a")...) {
+		s.MustExec(t, stmt)
+	}
+	mirror := ClinicDatabase(cfg, "clinic-a")
+	for _, clinic := range []string{"clinic-a", "clinic-b"} { // after the views: clinic-a's is copied
+		s.MustExec(t, "INSERT INTO "+rep+".team_periods ("+figureColumns+") SELECT '"+clinic+"', 'team-2', 'proqol5', 'burnout', 'month', "+
+			"toDate('2024-02-01'), 1, NULL, NULL, NULL, NULL, NULL, now()")
+	}
+	s.MustExec(t, "INSERT INTO "+mirror+".team_periods SELECT * FROM "+rep+".team_periods WHERE clinic = 'clinic-a'")
+	key := reportingTables[0].key
+	if got := s.MustRows(t, copiedTwiceSQL(cfg, "clinic-a", "team_periods", key)); !slices.EqualFunc(got, [][]string{{"202402"}}, slices.Equal) {
+		t.Errorf("partitions holding copies = %q, want 202402", got)
+	}
+	for _, stmt := range dedupeStatements(cfg, "clinic-a", "team_periods", 202402, "run1") {
+		s.MustExec(t, stmt)
+	}
+	for table, want := range map[string]string{"team_periods": "clinic-a team-1|clinic-a team-2", "alerts": "clinic-a team-1"} {
+		var got []string
+		for _, row := range s.MustRows(t, "SELECT clinic, team FROM "+mirror+"."+table+" ORDER BY team") {
+			got = append(got, strings.Join(row, " "))
+		}
+		if strings.Join(got, "|") != want {
+			t.Errorf("%s.%s = %q, want %s", mirror, table, got, want)
+		}
+	}
+
+	// EraseClinician's condition, which names no one in its text, selects
+	// and deletes exactly p0's two check-ins.
+	match, err := clinicianMatch("clinic-a", "p0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MustRows(t, "SELECT count() FROM "+db+".checkins FINAL WHERE "+match); len(got) != 1 || got[0][0] != "2" {
+		t.Errorf("erasure match counts %q check-ins of p0, want 2", got)
+	}
+	s.MustExec(t, "ALTER TABLE "+db+".checkins DELETE WHERE "+match)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got := s.MustRows(t, "SELECT clinician, count() FROM "+db+".checkins GROUP BY clinician ORDER BY clinician")
+		if slices.EqualFunc(got, [][]string{{"p1", "2"}, {"p2", "2"}}, slices.Equal) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the erasure's ALTER … DELETE: check-ins per clinician %q, want p1 and p2 2 each", got)
+		}
 	}
 }

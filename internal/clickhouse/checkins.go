@@ -98,6 +98,29 @@ func contextArrays(x *checkin.Context) ([]string, []float32) {
 	return names, values
 }
 
+// contextOf is the context stored as (names, values): nil when none was
+// given, as it was submitted.
+func contextOf(names []string, values []float32) *checkin.Context {
+	if len(names) == 0 || len(names) != len(values) {
+		return nil
+	}
+	var x checkin.Context
+	for i, name := range names {
+		whole, frac := int(values[i]), float64(values[i])
+		switch name {
+		case ContextSessions:
+			x.Sessions = &whole
+		case ContextTraumaSessions:
+			x.TraumaSessions = &whole
+		case ContextHoursWorked:
+			x.HoursWorked = &frac
+		case ContextSleepHours:
+			x.SleepHours = &frac
+		}
+	}
+	return &x
+}
+
 // scoreArrays are an instrument's scores as (names, values), in the
 // instrument's order. The names are the instrument's own slice, shared by
 // every row, unless a score is missing (never, for a scored check-in).

@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -24,6 +25,10 @@ type Config struct {
 	Database string
 	// ReportingDatabase holds aggregates only; Grafana reads nothing else.
 	ReportingDatabase string
+	// Clinics are the clinics whose leadership reads the reporting data in
+	// Grafana: each gets a reporting database of its own (MirrorClinics),
+	// the only one its Grafana organization's ClickHouse user may read.
+	Clinics []string
 }
 
 // Defaults for Config fields left empty.
@@ -95,10 +100,25 @@ func (s *Store) Close() error { return s.conn.Close() }
 // directly, the way an operator with clickhouse-client would.
 func (s *Store) Conn() driver.Conn { return s.conn }
 
-// DropDatabases removes the store's private and reporting databases: for
-// throwaway deployments (tests, tend bench), never called by the pipeline.
+// DropDatabases removes the store's private and reporting databases and
+// the clinics' copies of the latter (<reporting>_*): for throwaway
+// deployments (tests, tend bench), never called by the pipeline.
 func (s *Store) DropDatabases(ctx context.Context) error {
-	for _, db := range []string{s.cfg.Database, s.cfg.ReportingDatabase} {
+	dbs := []string{s.cfg.Database, s.cfg.ReportingDatabase}
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, ?)", s.cfg.ReportingDatabase+"_")
+	if err != nil {
+		return fmt.Errorf("list clinic databases: %w", err)
+	}
+	for rows.Next() {
+		var db string
+		if err := rows.Scan(&db); err != nil {
+			rows.Close()
+			return fmt.Errorf("list clinic databases: %w", err)
+		}
+		dbs = append(dbs, db)
+	}
+	rows.Close()
+	for _, db := range dbs {
 		if err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 			return fmt.Errorf("drop database %s: %w", db, err)
 		}
@@ -128,4 +148,33 @@ func ClientFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user (password: TEND_CLICKHOUSE_PASSWORD or TEND_CLICKHOUSE_PASSWORD_FILE)")
 	fs.StringVar(&c.Database, "clickhouse-database", DefaultDatabase, "private database for pseudonymized check-ins")
 	fs.StringVar(&c.ReportingDatabase, "clickhouse-reporting-database", DefaultReportingDatabase, "reporting database (aggregates only; what Grafana reads)")
+	ClinicsFlag(fs, &c.Clinics)
+}
+
+// ClinicsFlag registers --clinics (TEND_CLINICS).
+func ClinicsFlag(fs *flag.FlagSet, clinics *[]string) {
+	fs.Var((*clinicList)(clinics), "clinics", "comma-separated `clinics` whose leadership reads Grafana: each gets the reporting database <reporting database>_<clinic>, read by its own ClickHouse user grafana_<clinic>")
+}
+
+// clinicList is a comma-separated flag.Value of clinic names.
+type clinicList []string
+
+func (l *clinicList) String() string { return strings.Join(*l, ",") }
+
+// Set replaces the list: a flag given twice, or the environment, is one list.
+func (l *clinicList) Set(v string) (err error) {
+	*l, err = ParseClinics(v)
+	return err
+}
+
+// ParseClinics reads a comma-separated list of clinics (TEND_CLINICS, as
+// scripts/clickhouse reads it too) and checks it.
+func ParseClinics(v string) ([]string, error) {
+	var clinics []string
+	for _, c := range strings.Split(v, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			clinics = append(clinics, c)
+		}
+	}
+	return clinics, CheckClinics(clinics)
 }

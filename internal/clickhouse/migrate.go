@@ -115,7 +115,8 @@ func bootstrapStatements(cfg Config) []string {
 }
 
 // Migrate applies the migrations not yet recorded in <db>.schema_migrations,
-// in version order, and returns the versions it applied. It is idempotent:
+// in version order, and returns the versions it applied; then it mirrors
+// the configured clinics' reporting (MirrorClinics). It is idempotent:
 // every statement is CREATE … IF NOT EXISTS or has a guard that checks
 // before it alters, so two processes migrating at once converge.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
@@ -161,7 +162,7 @@ func (s *Store) MigrateTo(ctx context.Context, last int) ([]int, error) {
 		}
 		done = append(done, m.Version)
 	}
-	return done, nil
+	return done, s.MirrorClinics(ctx)
 }
 
 // apply runs stmt unless its guard counts nothing.

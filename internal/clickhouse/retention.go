@@ -56,32 +56,40 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention, now time.Time) 
 	}
 	checkins, reporting := cutoff(r.CheckInMonths), cutoff(r.ReportingMonths)
 	var dropped []Dropped
-	for _, t := range []struct {
-		db, table string
-		before    time.Time
-	}{
-		{s.cfg.Database, "checkins", checkins},
-		{s.cfg.Database, "arrivals", checkins},
-		{s.cfg.ReportingDatabase, "team_periods", reporting},
-		{s.cfg.ReportingDatabase, "alerts", reporting},
-	} {
-		ds, err := s.dropPartitionsBefore(ctx, t.db, t.table, t.before)
-		dropped = append(dropped, ds...)
-		if err != nil {
-			return dropped, err
-		}
+	ds, err := s.dropPartitionsBefore(ctx, s.cfg.Database, "checkins", checkins)
+	dropped = append(dropped, ds...)
+	if err != nil {
+		return dropped, err
 	}
 	if d, err := s.deleteCheckinsBefore(ctx, checkins); err != nil {
 		return dropped, err
 	} else if d != nil {
 		dropped = append(dropped, *d)
 	}
-	for _, table := range []string{"open_periods", "late_checkins"} {
-		if err := s.conn.Exec(ctx, "ALTER TABLE "+s.cfg.ReportingDatabase+"."+table+" DELETE WHERE period_start < ?", reporting); err != nil {
-			return dropped, fmt.Errorf("retention: %s: %w", table, err)
+	ds, err = s.dropPartitionsBefore(ctx, s.cfg.Database, "arrivals", checkins)
+	dropped = append(dropped, ds...)
+	if err != nil {
+		return dropped, err
+	}
+	// The reporting database and each clinic's copy of it.
+	reportingDBs := []string{s.cfg.ReportingDatabase}
+	for _, c := range s.cfg.Clinics {
+		reportingDBs = append(reportingDBs, ClinicDatabase(s.cfg, c))
+	}
+	for _, db := range reportingDBs {
+		for _, t := range reportingTables {
+			if t.once { // partitioned by month
+				ds, err := s.dropPartitionsBefore(ctx, db, t.name, reporting)
+				dropped = append(dropped, ds...)
+				if err != nil {
+					return dropped, err
+				}
+			} else if err := s.conn.Exec(ctx, "ALTER TABLE "+db+"."+t.name+" DELETE WHERE period_start < ?", reporting); err != nil {
+				return dropped, fmt.Errorf("retention: %s.%s: %w", db, t.name, err)
+			}
 		}
 	}
-	return dropped, nil
+	return dropped, s.dedupeMirrors(ctx)
 }
 
 // dropPartitionsBefore drops the partitions of db.table, monthly (YYYYMM)

@@ -21,10 +21,13 @@ import (
 //	      phone: "…"       # optional
 //	      url: "https://…" # optional
 //	      hours: "…"       # optional
+//	  crisis:              # the crisis line, shown on every page (a contact)
+//	    name: "…"
 //	clinics:
 //	  northside:           # clinic id as in check-ins
 //	    suggestions: {…}   # per-kind overrides of the defaults
 //	    support: […]       # replaces the default contacts for this clinic
+//	    crisis: {…}        # replaces the default crisis line for this clinic
 //
 // A text is resolved clinic → defaults → built in; contacts likewise, a non-empty list
 // winning as a whole. The zero value and Default() give the built-in texts and a
@@ -39,6 +42,7 @@ type Config struct {
 type Section struct {
 	Suggestions map[string]string `yaml:"suggestions"`
 	Support     []Contact         `yaml:"support"`
+	Crisis      *Contact          `yaml:"crisis"`
 }
 
 // builtinTexts are short, kind and concrete, after the practices instruments.md lists.
@@ -69,6 +73,10 @@ var builtinTexts = map[string]string{
 // number or address that could be wrong.
 var builtinSupport = []Contact{{Name: "Your clinic's employee assistance programme"}}
 
+// builtinCrisis is the crisis line of a clinic that configured none: tend
+// cannot know the number where the clinician is, so it names the service.
+var builtinCrisis = Contact{Name: "In a crisis, or if you may be in danger: call your local emergency number now"}
+
 // Kinds lists every suggestion kind in a stable order.
 func Kinds() []string {
 	return []string{
@@ -80,9 +88,11 @@ func Kinds() []string {
 // Default returns the built-in configuration with its texts and contact spelled out,
 // e.g. to write a starting file.
 func Default() *Config {
+	crisis := builtinCrisis
 	return &Config{Defaults: Section{
 		Suggestions: maps.Clone(builtinTexts),
 		Support:     slices.Clone(builtinSupport),
+		Crisis:      &crisis,
 	}}
 }
 
@@ -105,6 +115,9 @@ func Parse(data []byte) (*Config, error) {
 	maps.Copy(def.Defaults.Suggestions, c.Defaults.Suggestions)
 	if len(c.Defaults.Support) > 0 {
 		def.Defaults.Support = c.Defaults.Support
+	}
+	if c.Defaults.Crisis != nil {
+		def.Defaults.Crisis = c.Defaults.Crisis
 	}
 	def.Clinics = c.Clinics
 	return def, nil
@@ -129,6 +142,26 @@ func (c *Config) contacts(clinic string) []Contact {
 		}
 	}
 	return nil
+}
+
+// Resources are what a clinician can reach at any time, whatever their
+// answers: the clinic's support contacts and its crisis line.
+type Resources struct {
+	Contacts []Contact `json:"contacts"`
+	Crisis   Contact   `json:"crisis"`
+}
+
+// Resources resolves clinic's support contacts and crisis line (clinic,
+// then defaults, then built in); the result is the caller's to keep.
+func (c *Config) Resources(clinic string) Resources {
+	r := Resources{Contacts: c.contacts(clinic), Crisis: builtinCrisis}
+	for _, cr := range []*Contact{c.Clinics[clinic].Crisis, c.Defaults.Crisis} {
+		if cr != nil {
+			r.Crisis = *cr
+			break
+		}
+	}
+	return r
 }
 
 // parser walks the YAML node tree with yamlconf's primitives rather than with
@@ -175,8 +208,11 @@ func (p *parser) section(n *yaml.Node, path string, s *Section) {
 			p.Sequence(e.Value, e.Path, func(path string, v *yaml.Node) {
 				s.Support = append(s.Support, p.contact(v, path))
 			})
+		case "crisis":
+			crisis := p.contact(e.Value, e.Path)
+			s.Crisis = &crisis
 		default:
-			p.Errorf(e.KeyNode, e.Path, "unknown field (want suggestions or support)")
+			p.Errorf(e.KeyNode, e.Path, "unknown field (want suggestions, support or crisis)")
 		}
 	})
 }

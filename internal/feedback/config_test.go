@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level field", "default:\n  support: []\n", []string{"line 1: default: unknown field (want defaults or clinics)"}},
 		{
 			"unknown section field", "clinics:\n  northside:\n    contacts: []\n",
-			[]string{"line 3: clinics.northside.contacts: unknown field (want suggestions or support)"},
+			[]string{"line 3: clinics.northside.contacts: unknown field (want suggestions, support or crisis)"},
 		},
 		{
 			"unknown kind", "defaults:\n  suggestions:\n    burnot: Rest.\n",
@@ -128,5 +128,30 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResources: the crisis line and contacts are the clinic's, else the
+// defaults', else built in — there is always one to show.
+func TestResources(t *testing.T) {
+	c, err := Parse([]byte(`
+defaults:
+  crisis: {name: Regional crisis line, phone: "0800 111"}
+clinics:
+  northside:
+    crisis: {name: Northside on-call, phone: "0800 222"}
+    support: [{name: Northside wellbeing}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Resources("northside"); r.Crisis.Phone != "0800 222" || r.Contacts[0].Name != "Northside wellbeing" {
+		t.Errorf("northside: %+v", r)
+	}
+	if r := c.Resources("riverside"); r.Crisis.Phone != "0800 111" || r.Contacts[0].Name != builtinSupport[0].Name {
+		t.Errorf("riverside: %+v", r)
+	}
+	if r := (&Config{}).Resources("x"); r.Crisis != builtinCrisis || len(r.Contacts) == 0 {
+		t.Errorf("zero config: %+v", r)
 	}
 }

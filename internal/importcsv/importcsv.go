@@ -1,15 +1,9 @@
 // Package importcsv reads survey exports — a spreadsheet or survey tool's
 // CSV, one check-in per row — and sends them through the ingest batch API,
 // so that imported check-ins pass exactly the validation clinicians' own do.
-//
-// The first row names the columns: clinic, team, clinician, submitted_at
-// (RFC 3339 or "2006-01-02 15:04:05" UTC), instrument, and the answers either
-// as one column "answers" (numbers separated by spaces or semicolons) or as
-// item1, item2, … in item order. Optional: id, sessions, trauma_sessions,
-// hours_worked, sleep_hours. A row without an id gets one derived from its
-// content with a secret key (HMAC-SHA256), so importing the same file twice
-// counts once, and nobody without the key can test a guessed clinician
-// identifier against the id (a plain hash of the row could be).
+// Format says what a file holds. The id derived for a row is keyed
+// (HMAC-SHA256), so that nobody without the key can test a guessed
+// clinician identifier against it (a plain hash of the row could be).
 package importcsv
 
 import (
@@ -33,6 +27,14 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 )
 
+// Format is the CSV a survey export must be, as `tend import --help` says.
+const Format = `The first row names the columns: clinic, team, clinician, submitted_at (RFC 3339 or
+"2006-01-02 15:04:05" UTC), instrument, and the answers either as one column "answers"
+(numbers separated by spaces or semicolons) or as item1, item2, … in item order.
+Optional: id, sessions, trauma_sessions, hours_worked, sleep_hours. A row without an id
+gets one derived from its content with a secret key, so importing the same file twice
+counts once.`
+
 // Result is the outcome of an import: every row, and why each rejected one
 // was (by line).
 type Result struct {
@@ -42,6 +44,29 @@ type Result struct {
 
 // Accepted is how many rows were stored.
 func (r Result) Accepted() int { return r.Rows - len(r.Rejected) }
+
+// String says how many rows were accepted and rejected, and why the first
+// twenty were rejected, a line each.
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d rows, %d accepted, %d rejected", r.Rows, r.Accepted(), len(r.Rejected))
+	for i, line := range r.Rejected {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(r.Rejected)-20)
+			break
+		}
+		b.WriteString("\n  " + line)
+	}
+	return b.String()
+}
+
+// Err is an error when rows were rejected.
+func (r Result) Err() error {
+	if len(r.Rejected) > 0 {
+		return fmt.Errorf("%d rows rejected", len(r.Rejected))
+	}
+	return nil
+}
 
 // Import posts the valid rows in batches of size through c, and collects
 // the rejected ones — unreadable here or refused by ingest — by line.

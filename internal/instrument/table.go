@@ -9,7 +9,7 @@ var instruments = []Instrument{proqol5, scssf, cbi, miniz}
 // proqolBands are the raw-sum bands of the ProQOL 5 self-score sheet: ≤ 22 low, 23–41
 // moderate, ≥ 42 high. The manual's t-scores are not used. Sums are integers, so the
 // cut-offs below reproduce the sheet exactly.
-var proqolBands = &cutoffs{moderateFrom: 23, highFrom: 42}
+var proqolBands = &cutoffs{moderateFrom: 23, highFrom: 42, source: published()}
 
 // proqol5 is the Professional Quality of Life Scale, version 5: 30 items answered
 // 1 (Never) … 5 (Very Often) about the last 30 days; three 10-item sums of 10–50.
@@ -94,7 +94,7 @@ var scssf = Instrument{
 			items:   []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
 			reverse: []int{1, 4, 8, 9, 11, 12},
 			mean:    true, min: 1, max: 5, riskSide: LevelLow,
-			cut: &cutoffs{moderateFrom: 2.5, highFrom: 3.51}, highLevel: LevelLow,
+			cut: &cutoffs{moderateFrom: 2.5, highFrom: 3.51, source: published()}, highLevel: LevelLow,
 		},
 		{name: "self_kindness", items: []int{2, 6}, mean: true, min: 1, max: 5, riskSide: LevelLow},
 		{name: "self_judgment", items: []int{11, 12}, mean: true, min: 1, max: 5, riskSide: LevelHigh},
@@ -107,8 +107,11 @@ var scssf = Instrument{
 
 // cbiBands: ≥ 50 high is a widely used convention whose primary source is weak — tend
 // labels it a convention. The split of the rest at 25 (a mean below "Seldom" / "To a
-// low degree") into low and moderate is tend's own, not published.
-var cbiBands = &cutoffs{moderateFrom: 25, highFrom: 50}
+// low degree") into low and moderate is tend's own, not published: both of those
+// bands are tend's.
+var cbiBands = &cutoffs{moderateFrom: 25, highFrom: 50, source: map[string]string{
+	LevelLow: SourceTend, LevelModerate: SourceTend, LevelHigh: SourceConvention,
+}}
 
 // cbi is the Copenhagen Burnout Inventory: 19 items answered with the published item
 // scores 0, 25, 50, 75, 100 ("Never/almost never" or "To a very low degree" = 0 …
@@ -172,7 +175,7 @@ var miniz = Instrument{
 	defs: []scoreDef{
 		{
 			name: "burnout_level", items: []int{1},
-			min: 1, max: 5, riskSide: LevelHigh, cut: &cutoffs{moderateFrom: 3, highFrom: 3}, highLevel: LevelHigh,
+			min: 1, max: 5, riskSide: LevelHigh, cut: &cutoffs{moderateFrom: 3, highFrom: 3, source: published()}, highLevel: LevelHigh,
 		},
 	},
 }

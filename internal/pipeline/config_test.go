@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tendhq/tend/internal/feedback"
+	"github.com/tendhq/tend/internal/wording"
 )
 
 // TestConfigFilesNamed: a k below 5 or a bad period length is refused; an unreadable or bad feedback file is reported
@@ -36,5 +37,11 @@ func TestConfigFilesNamed(t *testing.T) {
 	_, err = readConfig("feedback config", fb, feedback.Parse)
 	if want := "feedback config " + fb + ": line 1: clinics: must be a mapping"; err == nil || err.Error() != want {
 		t.Errorf("bad feedback config: %v, want %q", err, want)
+	}
+	// A wording file that misses an item stops start, naming instrument and item.
+	text := write("wording.yaml", "miniz:\n  items:\n    2: x\n")
+	_, err = readConfig("instrument text", text, wording.Parse)
+	if want := "instrument text " + text + ": line 3: miniz.items.2: miniz has 1 item"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("bad instrument text: %v, want %q", err, want)
 	}
 }

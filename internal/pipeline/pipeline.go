@@ -33,12 +33,15 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/erasure"
 	"github.com/tendhq/tend/internal/feedback"
 	"github.com/tendhq/tend/internal/figures"
 	"github.com/tendhq/tend/internal/httpserve"
 	"github.com/tendhq/tend/internal/retry"
+	"github.com/tendhq/tend/internal/roster"
 	"github.com/tendhq/tend/internal/simulate"
 	"github.com/tendhq/tend/internal/stream"
+	"github.com/tendhq/tend/internal/wording"
 	"github.com/tendhq/tend/processor"
 	"github.com/tendhq/tend/reporting"
 )
@@ -77,14 +80,16 @@ type Main struct {
 	failure    error
 
 	claims   jetstream.KeyValue
+	roster   *roster.Directory
+	demoLink string // --demo: the visitor's personal check-in link
 	stopSide context.CancelFunc
 	side     sync.WaitGroup
 }
 
-// Grafana is where and how tend provisions its dashboards.
+// Grafana is where tend provisions its dashboards: each clinic's
+// organization.
 type Grafana struct {
-	API    dashboards.API
-	Config dashboards.Config
+	Targets []dashboards.Target
 }
 
 // Run starts the parts of m.Role and returns once all of them serve.
@@ -136,7 +141,7 @@ func (m *Main) startSideTasks() {
 	if m.Config.Demo && m.Role.Ingest {
 		run(func(ctx context.Context) {
 			out := cmp.Or[io.Writer](m.Stdout, io.Discard)
-			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL()}, out, m.Log); err != nil && ctx.Err() == nil {
+			if err := simulate.Demo(ctx, client.Client{URL: m.IngestURL(), Retries: client.DefaultRetries}, out, m.Log); err != nil && ctx.Err() == nil {
 				m.Log.Error("demo", "err", err)
 			}
 		})
@@ -144,6 +149,31 @@ func (m *Main) startSideTasks() {
 	if m.Role.Process {
 		run(m.retainDaily)
 	}
+	if m.roster != nil {
+		run(func(ctx context.Context) { m.roster.Run(ctx, m.store, rosterRefresh, m.Log) })
+	}
+}
+
+// rosterRefresh is how often ingest reloads the roster: an enrolment or a
+// revocation takes effect within it.
+const rosterRefresh = 30 * time.Second
+
+// RefreshRoster reloads the roster now: an enrolment or revocation takes
+// effect at once instead of within rosterRefresh.
+func (m *Main) RefreshRoster(ctx context.Context) error {
+	if m.roster == nil {
+		return errors.New("this process runs no ingest")
+	}
+	return m.roster.Refresh(ctx, m.store)
+}
+
+// submissionAuditor records integration-token submissions in the audit
+// trail.
+type submissionAuditor struct{ m *Main }
+
+func (a submissionAuditor) AuditSubmission(ctx context.Context, tokenID, clinic string, n int) {
+	a.m.audit(ctx, clickhouse.AuditEntry{Actor: "token:" + tokenID, Action: "submit", Target: clinic, Outcome: "ok",
+		Detail: fmt.Sprintf("%d check-ins", n)})
 }
 
 // retainDaily applies the retention windows at start and every day after:
@@ -258,6 +288,14 @@ func (m *Main) startIngest() error {
 		ingest.WithRegisterer(m.registry),
 		ingest.WithReadiness(m.conn.Ready), // ingest needs NATS only
 	}
+	if m.Config.InstrumentText != "" {
+		text, err := readConfig("instrument text", m.Config.InstrumentText, wording.Parse)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, ingest.WithWording(text))
+		m.Log.Info("the check-in page shows the item wording provided", "file", m.Config.InstrumentText, "forms", text.Describe())
+	}
 	if m.Config.MaxRequests > 0 || m.Config.MaxInflightBytes > 0 {
 		reqs, bytes := m.Config.MaxRequests, m.Config.MaxInflightBytes
 		if reqs <= 0 {
@@ -268,23 +306,93 @@ func (m *Main) startIngest() error {
 		}
 		opts = append(opts, ingest.WithLimits(reqs, bytes))
 	}
+	// Personal check-in links: the roster, copied from the private database
+	// and refreshed (a side task), so that ClickHouse being down does not
+	// lock enrolled clinicians out.
+	m.roster = &roster.Directory{}
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := m.roster.Refresh(rctx, m.store); err != nil {
+		m.Log.Warn("roster not loaded yet; personal links work once it is", "err", err)
+	}
+	cancel()
+	opts = append(opts, ingest.WithRoster(m.roster), ingest.WithAuditor(submissionAuditor{m}), ingest.WithOwnData(ownData{m}))
 	if m.Config.IngestTokens != "" {
 		tokens, err := ingest.LoadTokens(m.Config.IngestTokens)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, ingest.WithTokens(tokens))
-		m.Log.Info("ingest requires clinic access tokens", "clinics", len(tokens))
+		m.auditTokens("ingest-tokens", tokens)
+		m.Log.Info("ingest requires a personal check-in link or a clinic's integration token", "clinics", len(tokens))
 	} else if !m.Config.Demo {
 		m.Log.Warn("ingest accepts check-ins without an access token; set --ingest-tokens (see tend token) in production")
 	}
-	srv := ingest.New(m.js, p, opts...)
-	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, srv, m.Log, m.fail)
+	var handler http.Handler = ingest.New(m.js, p, opts...)
+	if m.Config.AdminTokens != "" {
+		if handler, err = m.withAdminAPI(handler, p); err != nil {
+			return err
+		}
+	}
+	m.httpServer, m.httpAddr, err = httpserve.Start(m.Config.HTTPAddr, handler, m.Log, m.fail)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	m.Log.Info("ingest listening", "url", m.IngestURL())
+	if m.Config.Demo {
+		return m.enrolDemoClinician(p)
+	}
 	return nil
+}
+
+// enrolDemoClinician gives the demo's visitor a personal link of their
+// own — a clinician alone on a team of a clinic of their own, so that the
+// demo clinics' participation stays over the clinicians the charts know.
+func (m *Main) enrolDemoClinician(p *checkin.Pseudonymizer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.IngestURL(), Actor: "tend up --demo"}
+	issued, err := admin.Enroll(ctx, []roster.Entry{{Clinic: "your-clinic", Team: "your-team", Clinician: "you"}})
+	if err != nil {
+		return fmt.Errorf("demo: enrol a clinician: %w", err)
+	}
+	m.demoLink = issued[0].Link
+	return m.roster.Refresh(ctx, m.store)
+}
+
+// withAdminAPI mounts the roster API for clinic administrators beside
+// ingest, on the same address; an enrolment or change reaches ingest's copy
+// of the roster at once.
+func (m *Main) withAdminAPI(ingestAPI http.Handler, p *checkin.Pseudonymizer) (http.Handler, error) {
+	tokens, err := ingest.LoadTokens(m.Config.AdminTokens)
+	if err != nil {
+		return nil, fmt.Errorf("admin tokens: %w", err)
+	}
+	m.auditTokens("admin-tokens", tokens)
+	admin := roster.Admin{Store: m.store, Pseudonyms: p, LinkBase: m.Config.LinkBase}
+	refresh := func(ctx context.Context) {
+		if err := m.roster.Refresh(ctx, m.store); err != nil {
+			m.Log.Warn("roster changed but not reloaded; it will be within the refresh interval", "err", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/admin/", roster.Handler(admin, tokens, refresh))
+	mux.Handle("/", ingestAPI)
+	m.Log.Info("roster API for clinic administrators at /v1/admin/roster", "clinics", len(tokens))
+	return mux, nil
+}
+
+// ownData is ingest's view of a clinician's own data: read from the
+// private database, erased by the processor's erasure service (ingest may
+// not touch the streams).
+type ownData struct{ m *Main }
+
+func (o ownData) CheckIns(ctx context.Context, clinic, pseudonym string) ([]checkin.CheckIn, error) {
+	return o.m.store.ClinicianCheckIns(ctx, clinic, pseudonym)
+}
+
+func (o ownData) Erase(ctx context.Context, clinic, pseudonym string) (uint64, error) {
+	r, err := erasure.Ask(ctx, o.m.conn.NC, clinic, pseudonym)
+	return r.CheckIns, err
 }
 
 // pseudonymKey reads the key from TEND_PSEUDONYM_KEY or its file; with
@@ -314,6 +422,15 @@ func ConfiguredPseudonymizer(c Config) (*checkin.Pseudonymizer, error) {
 		return nil, err
 	}
 	return checkin.NewPseudonymizer(key)
+}
+
+// Pseudonym is clinician's pseudonym in clinic under the key c configures.
+func Pseudonym(c Config, clinic, clinician string) (string, error) {
+	p, err := ConfiguredPseudonymizer(c)
+	if err != nil {
+		return "", err
+	}
+	return p.Pseudonym(clinic, clinician), nil
 }
 
 // ConfiguredKey reads the pseudonym key from TEND_PSEUDONYM_KEY or its file.
@@ -385,6 +502,9 @@ func (m *Main) startProcessor(ctx context.Context) error {
 	m.group = group
 	m.stage(gctx, "processor", p.Run)
 	m.stage(gctx, "reporter", reporter.Run)
+	m.stage(gctx, "erasure", func(ctx context.Context) error {
+		return erasure.Serve(ctx, m.conn.NC, m.js, m.store, "clinician (personal link) via tend "+m.Role.Name, m.Log)
+	})
 	return nil
 }
 
@@ -478,10 +598,19 @@ func (m *Main) audit(ctx context.Context, e clickhouse.AuditEntry) {
 	}
 }
 
+// auditTokens records which tokens (by id) this process accepts: a token
+// added to a tokens file is issued, one taken out revoked, from the start
+// whose entry first lacks it.
+func (m *Main) auditTokens(file string, tokens ingest.Tokens) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m.audit(ctx, clickhouse.AuditEntry{Actor: "tend " + m.Role.Name, Action: "tokens", Target: file, Outcome: "ok", Detail: tokens.IDs()})
+}
+
 // provisionGrafana installs the dashboards in m.Grafana while the pipeline
 // runs; a failure is logged, never fatal.
 func (m *Main) provisionGrafana(ctx context.Context) {
-	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.API, m.Grafana.Config, m.Log)
+	report, err := dashboards.ProvisionRetrying(ctx, m.Grafana.Targets, m.Log)
 	if ctx.Err() != nil {
 		return
 	}
@@ -549,6 +678,9 @@ func (m *Main) WhereToLook(w io.Writer) {
 	if m.Role.Ingest {
 		fmt.Fprintf(&b, "  ingest:     POST %s/v1/checkins   (health: %s/healthz, readiness: %s/readyz)\n", m.IngestURL(), m.IngestURL(), m.IngestURL())
 	}
+	if m.demoLink != "" {
+		fmt.Fprintf(&b, "  your page:  %s   (a demo clinician's personal link: check in, see your own history, download or erase it)\n", m.demoLink)
+	}
 	if m.nats != nil {
 		fmt.Fprintf(&b, "  NATS:       %s   (users' nkey seeds in %s; nats --server %s --nkey %s stream info %s)\n", m.NATSURL(), m.natsUsersDir(), m.NATSURL(), m.NATSSeed(stream.RoleAdmin), stream.Checkins)
 	}
@@ -565,73 +697,4 @@ func (m *Main) WhereToLook(w io.Writer) {
 	fmt.Fprintf(&b, "  alerts:     nats --server %s --nkey %s sub 'tend.alerts.>'   or   SELECT * FROM %s.alerts\n", m.NATSURL(), m.NATSSeed(stream.RoleAlerts), cfg.ReportingDatabase)
 	fmt.Fprintf(&b, "Ctrl-C drains and stops.\n\n")
 	fmt.Fprint(w, b.String())
-}
-
-// Role says which parts a serving command runs.
-type Role struct {
-	Name       string
-	EmbedNATS  bool // runs an embedded NATS server
-	Ingest     bool
-	Process    bool // the processor and the reporter
-	Summary    string
-	NATSClient bool // connects to an external NATS at Config.NATSURL
-}
-
-var (
-	RoleUp = Role{Name: "up", EmbedNATS: true, Ingest: true, Process: true,
-		Summary: "Runs everything in one process: an embedded NATS server with JetStream, ingest, processor and metrics."}
-	RoleIngest = Role{Name: "ingest", Ingest: true, NATSClient: true,
-		Summary: "Runs the HTTP ingest service against an external NATS (--nats-url)."}
-	RoleProcess = Role{Name: "process", Process: true, NATSClient: true,
-		Summary: "Runs the processor against an external NATS (--nats-url); replicas share one durable consumer."}
-)
-
-// Config is everything a tend process can be told. Secrets come from the
-// environment or files, never from flags alone.
-type Config struct {
-	DataDir    string
-	NATSListen string
-	// NATSSync is when the embedded JetStream fsyncs (zero: every write).
-	NATSSync stream.Sync
-	NATSURL  string
-	// NATSCredentials authenticate to an external NATS (tend ingest, process).
-	NATSCredentials stream.Credentials
-	// Streams sizes tend's streams: replicas on a cluster, how long dead
-	// letters are kept.
-	Streams     stream.Config
-	HTTPAddr    string
-	MetricsAddr string
-	LogLevel    string
-
-	ClickHouse clickhouse.Config
-
-	FeedbackConfig string
-	// MaxRequests and MaxInflightBytes bound ingest's work in flight
-	// (zero: ingest's defaults).
-	MaxRequests      int
-	MaxInflightBytes int64
-	// IngestTokens is the file of clinics' access tokens; empty: open ingest.
-	IngestTokens string
-	// GrafanaURL, when set, has `tend up` provision Grafana at start.
-	GrafanaURL       string
-	PseudonymKeyFile string
-	// PseudonymKey is read from TEND_PSEUDONYM_KEY (environment only).
-	PseudonymKey string
-
-	BatchSize int
-	BatchWait time.Duration
-	AckWait   time.Duration
-
-	// MinGroupSize is k, PublishAfter and Settle say when a closed period is
-	// published, Periods overrides period lengths ("miniz=month").
-	// Retention is how long ClickHouse keeps check-ins and reporting rows
-	// (zero: clickhouse.DefaultRetention).
-	Retention clickhouse.Retention
-
-	MinGroupSize int
-	PublishAfter time.Duration
-	Settle       time.Duration
-	Periods      string
-
-	Demo bool
 }

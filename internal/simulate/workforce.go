@@ -5,8 +5,11 @@
 package simulate
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/tendhq/tend/internal/checkin"
@@ -90,4 +93,33 @@ func nameAt(names []string, prefix string, i int) string {
 		return names[i]
 	}
 	return fmt.Sprintf("%s-%02d", prefix, i)
+}
+
+// Flags registers the workforce on fs, with `tend simulate`'s defaults.
+func (w *Workforce) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&w.Clinics, "clinics", 3, "clinics")
+	fs.IntVar(&w.TeamsPerClinic, "teams", 4, "teams per clinic")
+	fs.IntVar(&w.MinTeam, "min-team", 3, "fewest clinicians in a team")
+	fs.IntVar(&w.MaxTeam, "max-team", 12, "most clinicians in a team")
+	fs.IntVar(&w.Weeks, "weeks", 26, "weeks of history, ending today")
+	fs.IntVar(&w.PerWeek, "per-week", 2, "most check-ins a clinician submits in a week")
+	fs.Float64Var(&w.Deteriorating, "deteriorating", 0.25, "share of teams whose strain rises")
+	fs.Func("instruments", "instruments to answer, comma-separated (default: all)", func(s string) error {
+		w.Instruments = strings.Split(s, ",")
+		return nil
+	})
+	fs.Uint64Var(&w.Seed, "seed", 1, "random seed")
+}
+
+// Validate names what in w is out of range.
+func (w Workforce) Validate() error {
+	if w.Clinics < 1 || w.TeamsPerClinic < 1 || w.MinTeam < 1 || w.MaxTeam < w.MinTeam || w.Weeks < 1 || w.PerWeek < 1 {
+		return errors.New("--clinics, --teams, --weeks, --per-week and --min-team must be at least 1, and --max-team at least --min-team")
+	}
+	for _, name := range w.Instruments {
+		if _, ok := instrument.Lookup(name); !ok {
+			return fmt.Errorf("--instruments: unknown instrument %q (known: %s)", name, strings.Join(instrument.Names(), ", "))
+		}
+	}
+	return nil
 }

@@ -43,12 +43,11 @@ var (
 	// account and stream information, and creating or updating (never
 	// deleting or purging) tend's own streams at start.
 	jsClient     = append([]string{"$JS.API.INFO", "$JS.API.STREAM.INFO.>"}, manage(Checkins, DeadLetter, Alerts)...)
-	ingestPub    = []string{CheckinSubjects}
-	processorPub = append(manage("KV_"+Claims),
+	ingestPub    = []string{CheckinSubjects, ErasureSubject}
+	processorPub = append(append(manage("KV_"+Claims), erase(Checkins, DeadLetter)...),
 		DeadLetterSubjects, AlertSubjects,
 		// its durable consumer of check-ins, and acks
-		"$JS.API.CONSUMER.CREATE."+Checkins+".>", "$JS.API.CONSUMER.DURABLE.CREATE."+Checkins+"."+ProcessorDurable,
-		"$JS.API.CONSUMER.INFO."+Checkins+"."+ProcessorDurable, "$JS.API.CONSUMER.MSG.NEXT."+Checkins+"."+ProcessorDurable,
+		"$JS.API.CONSUMER.DURABLE.CREATE."+Checkins+"."+ProcessorDurable,
 		"$JS.ACK."+Checkins+".>",
 		// the claims bucket: its stream, keys, reads and listings
 		"$KV."+Claims+".>",
@@ -59,6 +58,21 @@ var (
 		"$JS.API.CONSUMER.INFO." + Alerts + ".>", "$JS.API.CONSUMER.MSG.NEXT." + Alerts + ".>", "$JS.API.CONSUMER.DELETE." + Alerts + ".>",
 		"$JS.ACK." + Alerts + ".>", "$JS.FC." + Alerts + ".>"}
 )
+
+// ErasureSubject is where ingest asks the processor to erase a clinician
+// who erased their own data through their personal link.
+const ErasureSubject = "tend.erasure"
+
+// erase is reading streams through ephemeral consumers and deleting single
+// messages: the right to erasure. Never purging or deleting a stream.
+func erase(streams ...string) []string {
+	var out []string
+	for _, s := range streams {
+		out = append(out, "$JS.API.CONSUMER.CREATE."+s+".>", "$JS.API.CONSUMER.INFO."+s+".>", "$JS.API.CONSUMER.MSG.NEXT."+s+".>",
+			"$JS.API.CONSUMER.DELETE."+s+".>", "$JS.API.STREAM.MSG.DELETE."+s, "$JS.FC."+s+".>")
+	}
+	return out
+}
 
 // manage is creating and updating (never deleting or purging) streams.
 func manage(streams ...string) []string {
@@ -81,15 +95,23 @@ func Permissions(role Role) (*server.Permissions, error) {
 	case RoleIngest:
 		return perms(ingestPub), nil
 	case RoleProcessor:
-		return perms(processorPub), nil
+		return responder(perms(processorPub, ErasureSubject)), nil
 	case RoleUp:
-		return perms(append(append([]string{}, ingestPub...), processorPub...)), nil
+		return responder(perms(append(append([]string{}, ingestPub...), processorPub...), ErasureSubject)), nil
 	case RoleAlerts:
 		return perms(alertsPub, AlertSubjects), nil
 	case RoleAdmin:
 		return &server.Permissions{Publish: &server.SubjectPermission{Allow: []string{">"}}, Subscribe: &server.SubjectPermission{Allow: []string{">"}}}, nil
 	}
 	return nil, fmt.Errorf("nats role %q: want one of %v", role, Roles)
+}
+
+// responder lets p answer the requests it receives (the erasure service):
+// one reply each, to the reply subject the request named, as nats-server's
+// allow_responses grants.
+func responder(p *server.Permissions) *server.Permissions {
+	p.Response = &server.ResponsePermission{MaxMsgs: server.DEFAULT_ALLOW_RESPONSE_MAX_MSGS, Expires: server.DEFAULT_ALLOW_RESPONSE_EXPIRATION}
+	return p
 }
 
 // Users are the nkey users of a deployment, by role.
@@ -170,7 +192,11 @@ func UsersConfig() (string, error) {
 		}
 		fmt.Fprintf(&b, "    # %s\n    {\n      nkey: $TEND_NATS_%s_NKEY\n      permissions: {\n", role, strings.ToUpper(string(role)))
 		fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish.Allow))
-		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n      }\n    }\n", quoteList(p.Subscribe.Allow))
+		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n", quoteList(p.Subscribe.Allow))
+		if p.Response != nil {
+			b.WriteString("        allow_responses: true\n")
+		}
+		b.WriteString("      }\n    }\n")
 	}
 	b.WriteString("  ]\n}\n")
 	return b.String(), nil

@@ -141,6 +141,21 @@ func readSecret(t testing.TB, file string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// Clinics are the clinics the test server gives a reader of their own
+// (scripts/clickhouse: TEND_CLINICS, by default the demo's).
+func Clinics(t testing.TB) []string {
+	t.Helper()
+	v := os.Getenv("TEND_CLINICS")
+	if v == "" {
+		v = "northside,riverside"
+	}
+	clinics, err := clickhouse.ParseClinics(v)
+	if err != nil || len(clinics) < 2 {
+		t.Fatalf("TEND_CLINICS=%q: the tests need two valid clinics (%v)", v, err)
+	}
+	return clinics
+}
+
 // ClickHouseAdmin is the configuration of the test server's admin user,
 // without databases.
 func ClickHouseAdmin(t testing.TB) clickhouse.Config {
