@@ -104,7 +104,7 @@ func TestUpgradeKeepsEveryCheckin(t *testing.T) {
 		if !maps.Equal(scores, w.Scores) || strings.Join(scoreNames, ",") != strings.Join(instrument.ScoreOrder(w.Instrument), ",") {
 			t.Errorf("row %s: scores %v %v, want %v", got.ID, scoreNames, scoreValues, w.Scores)
 		}
-		if wantNames, wantValues := contextOf(w.Context); strings.Join(ctxNames, ",") != strings.Join(wantNames, ",") || !slices.Equal(ctxValues, wantValues) {
+		if wantNames, wantValues := wantContext(w.Context); strings.Join(ctxNames, ",") != strings.Join(wantNames, ",") || !slices.Equal(ctxValues, wantValues) {
 			t.Errorf("row %s: context %v %v, want %v %v", got.ID, ctxNames, ctxValues, wantNames, wantValues)
 		}
 	}
@@ -167,8 +167,8 @@ func ptr[T uint16 | float32, S int | float64](v *S) *T {
 	return &t
 }
 
-// contextOf is what 0005 keeps of a context: the fields given, in order.
-func contextOf(x *checkin.Context) (names []string, values []float32) {
+// wantContext is what 0005 keeps of a context: the fields given, in order.
+func wantContext(x *checkin.Context) (names []string, values []float32) {
 	if x == nil {
 		return nil, nil
 	}
