@@ -21,7 +21,6 @@ import (
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/simulate"
-	"github.com/tendhq/tend/internal/stream"
 )
 
 // System is a running tend under measurement, on databases and a NATS of
@@ -84,7 +83,7 @@ func Run(ctx context.Context, sys System, opt Options, out io.Writer) error {
 		return err
 	}
 	accepted := time.Since(start)
-	if err := waitDrained(ctx, sys.JetStream); err != nil {
+	if err := waitProcessed(ctx, sys.JetStream); err != nil {
 		return err
 	}
 	stored := time.Since(start)
@@ -205,25 +204,6 @@ feed:
 		err = <-errs
 	}
 	return err
-}
-
-// waitDrained waits until the processor acked everything in the stream.
-func waitDrained(ctx context.Context, js jetstream.JetStream) error {
-	cons, err := js.Consumer(ctx, stream.Checkins, stream.ProcessorDurable)
-	if err != nil {
-		return err
-	}
-	for {
-		info, err := cons.Info(ctx)
-		if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // singleLatencies posts check-ins one at a time and returns each 202's

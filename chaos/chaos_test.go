@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -137,7 +136,7 @@ func TestChaos(t *testing.T) {
 	common := []string{"--nats-url", natsURL, "--metrics-addr", "127.0.0.1:0", "--log-level", "info",
 		"--clickhouse-addr", cfg.Addr, "--clickhouse-user", "default",
 		"--clickhouse-database", cfg.Database, "--clickhouse-reporting-database", cfg.ReportingDatabase}
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	ing := newProc("tend ingest", tendBin, filepath.Join(logs, "ingest.log"), env,
 		append([]string{"ingest", "--nats-nkey-file", stream.SeedFile(users, stream.RoleIngest), "--http-addr", httpAddr}, common...)...)
 	var procs []*proc
@@ -287,7 +286,7 @@ func startNATS(t *testing.T, bin, dir, logs string) (*proc, string, string) {
 		}
 		env = append(env, "TEND_NATS_"+strings.ToUpper(string(role))+"_NKEY="+pub)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	confDir := filepath.Join(dir, "nats")
 	if err := os.MkdirAll(confDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -756,14 +755,4 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/tendhq/tend/internal/clickhouse"
 	"github.com/tendhq/tend/internal/envflag"
@@ -42,7 +41,7 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, erasure.Timeout)
 	defer cancel()
 	log, err := envflag.Logger(stderr, c.LogLevel)
 	if err != nil {

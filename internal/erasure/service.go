@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,7 +41,9 @@ func Serve(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, store *cl
 		if err := json.Unmarshal(msg.Data, &req); err != nil || req.Clinic == "" || req.Pseudonym == "" {
 			rep.Error = "an erasure request names a clinic and a pseudonym"
 		} else {
-			r, err := Clinician(ctx, js, store, req.Clinic, req.Pseudonym, "")
+			ectx, cancel := context.WithTimeout(ctx, Timeout)
+			r, err := Clinician(ectx, js, store, req.Clinic, req.Pseudonym, "")
+			cancel()
 			rep.Result = r
 			if err != nil {
 				log.Error("self-service erasure failed", "clinic", req.Clinic, "err", err)
@@ -63,6 +66,10 @@ func Serve(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, store *cl
 	<-ctx.Done()
 	return sub.Drain()
 }
+
+// Timeout bounds one erasure the service carries out; one cut short is
+// reported, and asking again finishes it.
+const Timeout = 10 * time.Minute
 
 // Ask asks the erasure service to erase the clinician with pseudonym at
 // clinic, and waits (as long as ctx allows) for it to be done.

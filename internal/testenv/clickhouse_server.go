@@ -26,7 +26,7 @@ type ClickHouseServer struct {
 func StartClickHouseServer(t testing.TB) *ClickHouseServer {
 	t.Helper()
 	dir := t.TempDir()
-	tcp, http := freePort(t), freePort(t)
+	tcp, http := FreePort(t), FreePort(t)
 	s := &ClickHouseServer{
 		Addr: fmt.Sprintf("127.0.0.1:%d", tcp),
 		dir:  filepath.Join(dir, "clickhouse"),
@@ -63,8 +63,8 @@ func (s *ClickHouseServer) script(t testing.TB, verb string) {
 	}
 }
 
-// freePort asks the kernel for a free TCP port on loopback.
-func freePort(t testing.TB) int {
+// FreePort asks the kernel for a free TCP port on loopback.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

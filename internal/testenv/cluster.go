@@ -23,7 +23,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = FreePort(t)
 	}
 	var routes []*url.URL
 	for _, p := range ports {
