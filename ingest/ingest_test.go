@@ -246,18 +246,9 @@ func TestAccessTokens(t *testing.T) {
 	}
 	srv, n := startIngest(t, ingest.WithTokens(tokens))
 	send := func(path, token, body string) (int, http.Header, map[string]any) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp, b := request(t, http.MethodPost, srv.URL+path, token, body)
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		json.Unmarshal(b, &out)
 		return resp.StatusCode, resp.Header, out
 	}
 	north := with(func(m map[string]any) { m["id"] = "north-1" })

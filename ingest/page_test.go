@@ -17,9 +17,20 @@ import (
 	"github.com/tendhq/tend/internal/wording"
 )
 
+// get is request with GET and no body.
 func get(t *testing.T, url, token string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return request(t, http.MethodGet, url, token, "")
+}
+
+// request sends body (JSON, if any) with method to url, with token as
+// Bearer if set, and returns the response and its body.
+func request(t *testing.T, method, url, token, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -28,8 +39,8 @@ func get(t *testing.T, url, token string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, body
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
 }
 
 // TestCheckinPage: the page and every script and style it names are served

@@ -38,6 +38,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// ingestURL is the ingest URL tend up or tend ingest printed to out.
+func ingestURL(t *testing.T, out *syncBuffer) string {
+	t.Helper()
+	var url string
+	testenv.Eventually(t, 30*time.Second, "tend to print its ingest URL", func() bool {
+		for _, f := range strings.Fields(out.String()) {
+			if strings.HasPrefix(f, "http://") && strings.HasSuffix(f, "/v1/checkins") {
+				url = strings.TrimSuffix(f, "/v1/checkins")
+				return true
+			}
+		}
+		return false
+	})
+	return url
+}
+
 // env is the environment a test gives run: vars, plus the password of the
 // test ClickHouse server's admin user (TEND_CLICKHOUSE_PASSWORD_FILE) unless
 // vars sets one, as `make run` does for its own user.
@@ -109,15 +125,7 @@ func TestUpServesAndDrains(t *testing.T) {
 		done <- run(ctx, []string{"tend", "up", "--batch-wait", "50ms"}, env(vars), nil, &stdout, &stderr)
 	}()
 
-	ingestURL := regexp.MustCompile(`POST (http://\S+)/v1/checkins`)
-	var url string
-	testenv.Eventually(t, 30*time.Second, "tend up to print its ingest URL", func() bool {
-		if m := ingestURL.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return false
-	})
+	url := ingestURL(t, &stdout)
 	body := []byte(`{"id":"drain-1","clinic":"northside","team":"t1","clinician":"c-1","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[2]}`)
 	if status, resp, err := (client.Client{URL: url}).Post(ctx, "/v1/checkins", body); err != nil || status != http.StatusAccepted {
 		t.Fatalf("post: %d %s %v", status, resp, err)

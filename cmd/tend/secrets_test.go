@@ -91,19 +91,3 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
-
-// ingestURL is the ingest URL tend up printed.
-func ingestURL(t *testing.T, out *syncBuffer) string {
-	t.Helper()
-	var url string
-	testenv.Eventually(t, 10*time.Second, "tend up to print its ingest URL", func() bool {
-		for _, f := range strings.Fields(out.String()) {
-			if strings.HasPrefix(f, "http://") && strings.HasSuffix(f, "/v1/checkins") {
-				url = strings.TrimSuffix(f, "/v1/checkins")
-				return true
-			}
-		}
-		return false
-	})
-	return url
-}

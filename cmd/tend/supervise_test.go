@@ -105,15 +105,7 @@ func TestIngestReadyWithoutClickHouse(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := runAsync(ctx, []string{"ingest"}, vars, &stdout, &stderr)
 	defer func() { cancel(); <-done }()
-	ingestURL := regexp.MustCompile(`POST (http://\S+)/v1/checkins`)
-	var url string
-	testenv.Eventually(t, 30*time.Second, "tend ingest to print its URL", func() bool {
-		if m := ingestURL.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return false
-	})
+	url := ingestURL(t, &stdout)
 	if status, body := getStatus(t, url+"/readyz"); status != http.StatusOK {
 		t.Errorf("ingest /readyz with ClickHouse unreachable: %d %s, want 200", status, body)
 	}
