@@ -241,8 +241,15 @@ func (r *Reporter) Pass(ctx context.Context) (Summary, error) {
 		next = maxTime(next, a.Last.Add(-storeMargin))
 	}
 	var errs []error
+	// held are the clinics' instruments with an older period not published
+	// in this pass: their later periods wait for it.
+	held := map[string]bool{}
 	for _, c := range r.candidates(arrivals) {
-		out, err := r.handle(ctx, c, now)
+		series := c.clinic + "\x00" + c.instrument
+		out, err := r.handle(ctx, c, now, held[series])
+		if err != nil || out == pending {
+			held[series] = true
+		}
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s %s %s: %w", c.clinic, c.instrument, c.start.Format(time.DateOnly), err))
@@ -317,8 +324,12 @@ const (
 )
 
 // handle publishes c if it is ready, counts its late check-ins if it was
-// published before, or else counts its respondents so far.
-func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (outcome, error) {
+// published before, or else counts its respondents so far. A held period
+// (an older one of its clinic and instrument is still pending) is not
+// ready: periods are published in order, each from the alert state the one
+// before left, so that what is published is what a recomputation from
+// scratch gives, whatever order the periods settled in.
+func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time, held bool) (outcome, error) {
 	entry, err := r.claims.Get(ctx, c.key())
 	if err == nil {
 		var pub publication
@@ -330,7 +341,7 @@ func (r *Reporter) handle(ctx context.Context, c candidate, now time.Time) (outc
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return pending, fmt.Errorf("read claim: %w", err)
 	}
-	if now.Before(c.end().Add(r.cfg.PublishAfter)) || now.Before(c.last.Add(r.cfg.Settle)) {
+	if held || now.Before(c.end().Add(r.cfg.PublishAfter)) || now.Before(c.last.Add(r.cfg.Settle)) {
 		counts, err := r.store.OpenCounts(ctx, c.clinic, c.instrument, c.start, c.end())
 		if err != nil {
 			return pending, err

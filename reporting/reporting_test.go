@@ -361,3 +361,35 @@ func TestParticipationOverTheRoster(t *testing.T) {
 		t.Errorf("participation %v, want 0.6 (6 of the 10 enrolled)", got)
 	}
 }
+
+// TestPeriodsPublishInOrder: a week that settled while the week before it
+// is still receiving check-ins waits for it, so that every period starts
+// from the alert state its predecessor left — as a recomputation from
+// scratch would — whichever settled first.
+func TestPeriodsPublishInOrder(t *testing.T) {
+	pl := startPipeline(t)
+	older := figures.Week.Start(time.Now()).AddDate(0, 0, -21)
+	week := func(start time.Time, prefix string) []checkin.CheckIn {
+		var cs []checkin.CheckIn
+		for i := range 6 {
+			cs = append(cs, checkin.CheckIn{ID: fmt.Sprint(prefix, i), Clinic: "northside", Team: "crisis", Clinician: fmt.Sprintf("clinician-%d", i),
+				SubmittedAt: start.Add(time.Duration(i+1) * time.Hour), Instrument: "miniz", Answers: []int{1 + i%5}})
+		}
+		return cs
+	}
+	pl.publish(t, events(t, week(older.AddDate(0, 0, 7), "newer-")))
+	pl.waitStored(t, 6)
+	settled := time.Now()
+	time.Sleep(3 * time.Second) // stored_at has whole seconds
+	pl.publish(t, events(t, week(older, "older-")))
+	pl.waitStored(t, 12)
+
+	pl.at(settled.Add(DefaultSettle + time.Second)) // the newer week settled, the older not
+	if s := pl.pass(t); s.Published != 0 || s.Pending != 2 {
+		t.Fatalf("pass with the older week unsettled: %+v, want both pending", s)
+	}
+	pl.at(time.Now().Add(DefaultSettle + time.Minute))
+	if s := pl.pass(t); s.Published != 2 {
+		t.Fatalf("pass with both settled: %+v, want both published", s)
+	}
+}
