@@ -20,6 +20,7 @@ import (
 	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/simulate"
 )
 
@@ -162,14 +163,17 @@ func scratchStore(ctx context.Context, cfg clickhouse.Config, suffix string) (st
 func scored(cs []checkin.CheckIn, p *checkin.Pseudonymizer) ([]checkin.Scored, error) {
 	rows := make([]checkin.Scored, len(cs))
 	for i, ch := range cs {
-		res, err := ch.Validate(time.Now())
+		if _, err := ch.Validate(time.Now()); err != nil {
+			return nil, err
+		}
+		values, err := instrument.Values(ch.Instrument, ch.Answers)
 		if err != nil {
 			return nil, err
 		}
 		if p != nil {
 			ch = p.Pseudonymize(ch)
 		}
-		rows[i] = checkin.Scored{Event: checkin.Event{CheckIn: ch, ReceivedAt: ch.SubmittedAt}, Scores: res.Scores}
+		rows[i] = checkin.Scored{Event: checkin.Event{CheckIn: ch, ReceivedAt: ch.SubmittedAt}, Scores: values}
 	}
 	return rows, nil
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,12 +29,35 @@ type BatchItem struct {
 }
 
 // BatchResponse is the answer of POST /v1/checkins/batch: counts, and one
-// BatchItem per check-in in request order.
+// BatchItem per check-in in request order — or, when the request asked
+// for a minimal answer (PreferMinimal), one per check-in not accepted.
 type BatchResponse struct {
 	Accepted    int         `json:"accepted"`
 	Rejected    int         `json:"rejected"`
 	Unavailable int         `json:"unavailable"`
 	Results     []BatchItem `json:"results"`
+}
+
+// PreferMinimal is the Prefer header (RFC 7240) of a batch request that wants
+// only its counts and the items not accepted: no receipts, which are most
+// of a full answer's bytes and of ingest's work per item. Bulk senders
+// (tend import, simulate, bench) ask for it; the answer then carries
+// Preference-Applied: return=minimal.
+const PreferMinimal = "return=minimal"
+
+// prefersMinimal reports whether h asks for PreferMinimal among its
+// preferences.
+func prefersMinimal(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			pref, _, _ = strings.Cut(pref, ";") // parameters do not matter here
+			name, value, _ := strings.Cut(pref, "=")
+			if strings.EqualFold(strings.TrimSpace(name), "return") && strings.Trim(strings.TrimSpace(value), `"`) == "minimal" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // asyncChunk bounds the publishes in flight, well under the client's limit
@@ -41,7 +66,8 @@ type BatchResponse struct {
 const asyncChunk = 1000
 
 // handleBatch takes many check-ins — a JSON array, or NDJSON with one per
-// line — and answers per item. Valid items are accepted even when others are
+// line — and answers per item (only the items not accepted, when the request
+// prefers PreferMinimal). Valid items are accepted even when others are
 // not; all are published asynchronously, and the answer waits for every ack.
 func (s *Server) handleBatch() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,8 +116,9 @@ func (s *Server) handleBatch() http.Handler {
 			}
 		}
 		s.metrics.rejected.Add(float64(resp.Rejected))
+		minimal := prefersMinimal(r.Header)
 		for start := 0; start < len(ready); start += asyncChunk {
-			s.publishAsync(r.Context(), ready[start:min(start+asyncChunk, len(ready))], preps, &resp)
+			s.publishAsync(r.Context(), ready[start:min(start+asyncChunk, len(ready))], preps, &resp, !minimal)
 		}
 		perClinic := map[string]int{}
 		for _, i := range ready {
@@ -101,6 +128,10 @@ func (s *Server) handleBatch() http.Handler {
 		}
 		for clinic, n := range perClinic {
 			s.audit(r, token, clinic, n)
+		}
+		if minimal {
+			resp.Results = slices.DeleteFunc(resp.Results, func(item BatchItem) bool { return item.Status == http.StatusAccepted })
+			w.Header().Set("Preference-Applied", PreferMinimal)
 		}
 		status := http.StatusOK
 		if resp.Unavailable > 0 {
@@ -114,11 +145,12 @@ func (s *Server) handleBatch() http.Handler {
 }
 
 // publishAsync publishes the prepared items at idx without waiting between
-// them, then waits for every ack and records each outcome. Every item has
+// them, then waits for every ack and records each outcome, with a receipt
+// for each accepted item when receipts is set. Every item has
 // the same deadline, the publish timeout from the first publish: an item
 // whose ack has not come by then is answered 503, however many items before
 // it timed out (the deadline stays passed; a timer would fire only once).
-func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *BatchResponse) {
+func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, resp *BatchResponse, receipts bool) {
 	futures := make([]jetstream.PubAckFuture, len(idx))
 	errs := make([]error, len(idx))
 	start := time.Now()
@@ -149,9 +181,10 @@ func (s *Server) publishAsync(ctx context.Context, idx []int, preps []prepared, 
 			resp.Unavailable++
 			continue
 		}
-		p := preps[i].response
-		p.Duplicate = ack.Duplicate
-		item.Status, item.Receipt = http.StatusAccepted, &p
+		item.Status = http.StatusAccepted
+		if receipts {
+			item.Receipt = s.receipt(preps[i], ack)
+		}
 		resp.Accepted++
 		s.metrics.accepted.Inc()
 	}

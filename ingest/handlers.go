@@ -36,12 +36,23 @@ type Receipt struct {
 	feedback.Feedback
 }
 
-// prepared is a valid check-in ready to publish, with its feedback.
+// prepared is a valid check-in ready to publish, with its scores.
 type prepared struct {
-	event    checkin.Event
-	subject  string
-	data     []byte
-	response Receipt
+	event   checkin.Event
+	subject string
+	data    []byte
+	result  instrument.Result
+}
+
+// receipt is the 202 body of p: its scores, bands and feedback.
+func (s *Server) receipt(p prepared, ack *jetstream.PubAck) *Receipt {
+	return &Receipt{
+		ID:        p.event.ID,
+		Duplicate: ack.Duplicate,
+		Scores:    p.result.Scores,
+		Bands:     p.result.Bands,
+		Feedback:  s.feedback.For(p.event.Clinic, p.result),
+	}
 }
 
 func (s *Server) handleCheckin() http.Handler {
@@ -71,8 +82,7 @@ func (s *Server) handleCheckin() http.Handler {
 		}
 		s.metrics.accepted.Inc()
 		s.audit(r, Bearer(r), p.event.Clinic, 1)
-		p.response.Duplicate = ack.Duplicate
-		encode(w, http.StatusAccepted, p.response)
+		encode(w, http.StatusAccepted, s.receipt(p, ack))
 	})
 }
 
@@ -121,12 +131,7 @@ func (s *Server) prepare(body []byte, token string) (prepared, error) {
 		event:   ev,
 		subject: stream.CheckinSubject(ev.Clinic, ev.Team),
 		data:    data,
-		response: Receipt{
-			ID:       ev.ID,
-			Scores:   res.Scores,
-			Bands:    res.Bands,
-			Feedback: s.feedback.For(c.Clinic, res),
-		},
+		result:  res,
 	}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tendhq/tend/ingest"
+	"github.com/tendhq/tend/ingest/client"
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/stream"
 	"github.com/tendhq/tend/internal/testenv"
@@ -234,6 +235,55 @@ func TestBatch(t *testing.T) {
 	status, _, body = post(t, srv.URL+"/v1/checkins/batch", "application/json", "["+strings.Repeat("{},", ingest.MaxBatchItems)+"{}]")
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized batch: %d %v, want 413", status, body)
+	}
+}
+
+// TestBatchMinimalAnswer: a batch that prefers return=minimal (as the
+// client's Batch does) is answered with its counts and only the items not
+// accepted, without receipts; the items are stored all the same.
+func TestBatchMinimalAnswer(t *testing.T) {
+	srv, n := startIngest(t)
+	var cs []checkin.CheckIn
+	for i := range 10 {
+		var c checkin.CheckIn
+		if err := json.Unmarshal([]byte(with(func(m map[string]any) { m["id"] = fmt.Sprintf("minimal-%d", i) })), &c); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			c.Team = "bad.team"
+		}
+		cs = append(cs, c)
+	}
+	r, err := (client.Client{URL: srv.URL}).Batch(t.Context(), cs)
+	if err != nil || r.Accepted != 6 || r.Rejected != 4 || len(r.Results) != 4 {
+		t.Fatalf("minimal answer: %+v, %v; want 6 accepted, 4 rejected, the 4 rejected listed", r, err)
+	}
+	for j, item := range r.Results {
+		if item.Index != 3*j || item.Status != http.StatusBadRequest || item.Fields["team"] == "" || item.Receipt != nil {
+			t.Errorf("result %d: %+v, want item %d rejected naming team", j, item, 3*j)
+		}
+	}
+	if got := n.StreamMessages(t, stream.Checkins); got != 6 {
+		t.Errorf("stream holds %d messages, want 6", got)
+	}
+
+	// The preference among others, spaced as RFC 7240 allows.
+	body := "[" + with(func(m map[string]any) { m["id"] = "minimal-10" }) + "]"
+	for prefer, minimal := range map[string]bool{"respond-async, return = minimal; x=y": true, `return="minimal"`: true, "return=representation": false} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/checkins/batch", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Prefer", prefer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out ingest.BatchResponse
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		applied := resp.Header.Get("Preference-Applied") == ingest.PreferMinimal
+		if out.Accepted != 1 || applied != minimal || (len(out.Results) == 0) != minimal {
+			t.Errorf("Prefer %q: applied %v, %+v; want minimal %v", prefer, applied, out, minimal)
+		}
 	}
 }
 

@@ -345,14 +345,14 @@ func (p *Processor) decode(m jetstream.Msg, now time.Time) (checkin.Scored, stri
 	if err != nil {
 		return checkin.Scored{}, ReasonDecode, err
 	}
-	res, err := ev.Validate(now)
+	row, err := ev.Score(now)
 	if err != nil {
 		return checkin.Scored{}, ReasonInvalid, err
 	}
 	if want := stream.CheckinSubject(ev.Clinic, ev.Team); m.Subject() != want {
 		return checkin.Scored{}, ReasonInvalid, fmt.Errorf("subject %s does not match the check-in's clinic and team (%s)", m.Subject(), want)
 	}
-	return checkin.Scored{Event: ev, Scores: res.Scores}, "", nil
+	return row, "", nil
 }
 
 // drainContext is a context that ends d after stop ends: what a shutdown

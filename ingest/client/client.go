@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -37,7 +38,16 @@ type Client struct {
 	HTTP    *http.Client
 }
 
-var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
+// defaultHTTP keeps a connection per concurrent sender (tend import and
+// bench post from several goroutines; the default transport keeps only two
+// idle connections per host and would dial the rest anew each request).
+var defaultHTTP = &http.Client{Timeout: DefaultTimeout, Transport: transport()}
+
+func transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
 
 // Post sends body as JSON to path and returns the status and response body.
 func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte, error) {
@@ -50,8 +60,13 @@ func (c Client) Post(ctx context.Context, path string, body []byte) (int, []byte
 // ids, after the server's Retry-After, up to c.Retries times while ctx
 // lasts.
 func (c Client) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	return c.send(ctx, method, path, body, nil)
+}
+
+// send is Do, with header's fields added to each request.
+func (c Client) send(ctx context.Context, method, path string, body []byte, header http.Header) (int, []byte, error) {
 	for attempt := 0; ; attempt++ {
-		status, resp, wait, err := c.do(ctx, method, path, body)
+		status, resp, wait, err := c.do(ctx, method, path, body, header)
 		if err != nil || status != http.StatusServiceUnavailable || attempt >= c.Retries || !retry.Sleep(ctx, wait) {
 			return status, resp, err
 		}
@@ -63,11 +78,12 @@ func (c Client) Do(ctx context.Context, method, path string, body []byte) (int, 
 const DefaultRetries = 5
 
 // do sends one request; wait is the server's Retry-After (1 s without it).
-func (c Client) do(ctx context.Context, method, path string, body []byte) (status int, resp []byte, wait time.Duration, err error) {
+func (c Client) do(ctx context.Context, method, path string, body []byte, header http.Header) (status int, resp []byte, wait time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, 0, err
 	}
+	maps.Copy(req.Header, header)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -115,15 +131,17 @@ func (c Client) Checkin(ctx context.Context, ci checkin.CheckIn) (ingest.Receipt
 	return r, nil
 }
 
-// Batch posts check-ins to the batch endpoint and returns its per-item
-// answer; an answer other than 200 is an error.
+// Batch posts check-ins to the batch endpoint and returns its answer; an
+// answer other than 200 is an error. It asks for the minimal answer
+// (ingest.PreferMinimal): the counts, and Results only for the items not
+// accepted, without the clinicians' receipts a bulk sender has no use for.
 func (c Client) Batch(ctx context.Context, cs []checkin.CheckIn) (ingest.BatchResponse, error) {
 	var r ingest.BatchResponse
 	body, err := json.Marshal(cs)
 	if err != nil {
 		return r, err
 	}
-	status, resp, err := c.Post(ctx, "/v1/checkins/batch", body)
+	status, resp, err := c.send(ctx, http.MethodPost, "/v1/checkins/batch", body, http.Header{"Prefer": {ingest.PreferMinimal}})
 	if err != nil {
 		return r, err
 	}

@@ -25,7 +25,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ev.Validate(now); err != nil {
+		if _, err := ev.Score(now); err != nil {
 			b.Fatal(err)
 		}
 	}

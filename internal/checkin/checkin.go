@@ -130,13 +130,23 @@ func (c *CheckIn) Validate(now time.Time) (instrument.Result, error) {
 	} else if len(c.Clinician) > maxClinicianLen {
 		errs["clinician"] = fmt.Sprintf("must be at most %d characters", maxClinicianLen)
 	}
-	return c.validate(errs, now)
+	var res instrument.Result
+	err := c.validate(errs, now, func() (err error) {
+		res, err = instrument.Score(c.Instrument, c.Answers)
+		return err
+	})
+	if err != nil {
+		return instrument.Result{}, err
+	}
+	return res, nil
 }
 
-// Validate checks an event read from JetStream exactly as ingest checks a
+// Score checks an event read from JetStream exactly as ingest checks a
 // check-in, and beyond that insists on an id and a pseudonymized clinician: a
-// raw identifier published straight to NATS must never reach storage.
-func (e *Event) Validate(now time.Time) (instrument.Result, error) {
+// raw identifier published straight to NATS must never reach storage. It
+// returns the event with its scores as stored (instrument.Values: no bands,
+// no maps), which is all the processor needs.
+func (e *Event) Score(now time.Time) (Scored, error) {
 	errs := FieldErrors{}
 	if e.ID == "" {
 		errs["id"] = "is required"
@@ -147,17 +157,24 @@ func (e *Event) Validate(now time.Time) (instrument.Result, error) {
 	if e.ReceivedAt.IsZero() {
 		errs["received_at"] = "is required"
 	}
-	return e.validate(errs, now)
+	var values []float64
+	err := e.validate(errs, now, func() (err error) {
+		values, err = instrument.Values(e.Instrument, e.Answers)
+		return err
+	})
+	if err != nil {
+		return Scored{}, err
+	}
+	return Scored{Event: *e, Scores: values}, nil
 }
 
-// validate adds the rules check-ins and events share to errs and scores the
-// answers.
-func (c *CheckIn) validate(errs FieldErrors, now time.Time) (instrument.Result, error) {
+// validate adds the rules check-ins and events share to errs, and the
+// errors of score (which scores the answers) when the instrument and
+// answers are there to score.
+func (c *CheckIn) validate(errs FieldErrors, now time.Time, score func() error) error {
 	c.validateEnvelope(errs, now)
-	var res instrument.Result
 	if c.Instrument != "" && c.Answers != nil {
-		var err error
-		res, err = instrument.Score(c.Instrument, c.Answers)
+		err := score()
 		var fe FieldErrors
 		switch {
 		case errors.As(err, &fe):
@@ -167,9 +184,9 @@ func (c *CheckIn) validate(errs FieldErrors, now time.Time) (instrument.Result, 
 		}
 	}
 	if len(errs) > 0 {
-		return instrument.Result{}, errs
+		return errs
 	}
-	return res, nil
+	return nil
 }
 
 func (c *CheckIn) validateEnvelope(errs FieldErrors, now time.Time) {
@@ -225,9 +242,9 @@ func (x *Context) validate(errs FieldErrors) {
 	}
 }
 
-// Scored is an event with the scores its instrument yields, as stored: one
-// value per score name of the instrument package.
+// Scored is an event with the scores its instrument yields, as stored: the
+// values of instrument.ScoreOrder(Instrument), in that order.
 type Scored struct {
 	Event
-	Scores map[string]float64
+	Scores []float64
 }

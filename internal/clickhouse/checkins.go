@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/instrument"
 )
@@ -18,6 +20,9 @@ var checkinColumns = []string{
 	"submitted_at", "received_at", "stored_at", "answers",
 	"context_names", "context_values", "score_names", "score_values",
 }
+
+// firstArrayColumn is where checkinColumns' arrays begin (answers).
+const firstArrayColumn = 8
 
 // Context names: the context_names a check-in's context fields are stored
 // under (context_values holds their values, in the same order).
@@ -41,31 +46,48 @@ func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error
 		return fmt.Errorf("insert check-ins: %w", err)
 	}
 	defer batch.Abort()
-	// Whole columns at once: the batch does not reflect on every value.
+	// Scalar columns whole, array columns row by row: the driver appends a
+	// typed slice ([]string, []float64, …) without reflection, whereas a
+	// whole [][]T column goes through reflection element by element. The
+	// driver copies each row, so one buffer per array column serves them all.
 	n := len(rows)
 	var (
 		ids, clinics, teams, clinicians, instruments = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		submitted, received, stored                  = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-		answers                                      = make([][]uint8, n)
-		ctxNames, scoreNames                         = make([][]string, n), make([][]string, n)
-		ctxValues                                    = make([][]float32, n)
-		scoreValues                                  = make([][]float64, n)
 	)
 	now := time.Now().UTC()
 	for i, r := range rows {
 		ids[i], clinics[i], teams[i], clinicians[i], instruments[i] = r.ID, r.Clinic, r.Team, r.Clinician, r.Instrument
 		submitted[i], received[i], stored[i] = r.SubmittedAt.UTC(), r.ReceivedAt.UTC(), now
-		answers[i] = make([]uint8, len(r.Answers))
-		for j, a := range r.Answers {
-			answers[i][j] = uint8(a)
-		}
-		ctxNames[i], ctxValues[i] = contextArrays(r.Context)
-		scoreNames[i], scoreValues[i] = scoreArrays(r.Instrument, r.Scores)
 	}
-	columns := []any{ids, clinics, teams, clinicians, instruments, submitted, received, stored, answers, ctxNames, ctxValues, scoreNames, scoreValues}
-	for i, col := range columns {
+	for i, col := range []any{ids, clinics, teams, clinicians, instruments, submitted, received, stored} {
 		if err := batch.Column(i).Append(col); err != nil {
 			return fmt.Errorf("insert check-ins: column %s: %w", checkinColumns[i], err)
+		}
+	}
+	arrays := make([]driver.BatchColumn, len(checkinColumns)-firstArrayColumn)
+	for i := range arrays {
+		arrays[i] = batch.Column(firstArrayColumn + i)
+	}
+	var (
+		answers   []uint8
+		ctxNames  []string
+		ctxValues []float32
+	)
+	for _, r := range rows {
+		answers = answers[:0]
+		for _, a := range r.Answers {
+			answers = append(answers, uint8(a))
+		}
+		ctxNames, ctxValues = appendContext(ctxNames[:0], ctxValues[:0], r.Context)
+		scoreNames := instrument.ScoreOrder(r.Instrument)
+		if len(scoreNames) != len(r.Scores) {
+			return fmt.Errorf("insert check-ins: check-in %s has %d scores, %s has %d", r.ID, len(r.Scores), r.Instrument, len(scoreNames))
+		}
+		for i, v := range []any{answers, ctxNames, ctxValues, scoreNames, r.Scores} {
+			if err := arrays[i].AppendRow(v); err != nil {
+				return fmt.Errorf("insert check-ins: column %s: %w", checkinColumns[firstArrayColumn+i], err)
+			}
 		}
 	}
 	if err := batch.Send(); err != nil {
@@ -74,12 +96,11 @@ func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error
 	return nil
 }
 
-// contextArrays are the context fields given, as (names, values).
-func contextArrays(x *checkin.Context) ([]string, []float32) {
+// appendContext appends the context fields given to (names, values).
+func appendContext(names []string, values []float32, x *checkin.Context) ([]string, []float32) {
 	if x == nil {
-		return []string{}, []float32{}
+		return names, values
 	}
-	names, values := make([]string, 0, 4), make([]float32, 0, 4)
 	add := func(name string, v float32) {
 		names, values = append(names, name), append(values, v)
 	}
@@ -119,27 +140,4 @@ func contextOf(names []string, values []float32) *checkin.Context {
 		}
 	}
 	return &x
-}
-
-// scoreArrays are an instrument's scores as (names, values), in the
-// instrument's order. The names are the instrument's own slice, shared by
-// every row, unless a score is missing (never, for a scored check-in).
-func scoreArrays(instr string, scores map[string]float64) ([]string, []float64) {
-	order := instrument.ScoreOrder(instr)
-	values := make([]float64, 0, len(order))
-	for _, name := range order {
-		if v, ok := scores[name]; ok {
-			values = append(values, v)
-		}
-	}
-	if len(values) == len(order) {
-		return order, values
-	}
-	names := make([]string, 0, len(values))
-	for _, name := range order {
-		if _, ok := scores[name]; ok {
-			names = append(names, name)
-		}
-	}
-	return names, values
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tendhq/tend/internal/checkin"
 	"github.com/tendhq/tend/internal/clickhouse"
+	"github.com/tendhq/tend/internal/instrument"
 	"github.com/tendhq/tend/internal/testenv"
 )
 
@@ -179,7 +180,7 @@ func TestGrafanaUserReachesNothingPrivate(t *testing.T) {
 		for i, who := range []string{pseudonym, pseudonym, "someone-else"} {
 			rows = append(rows, checkin.Scored{Event: checkin.Event{CheckIn: checkin.CheckIn{
 				ID: fmt.Sprintf("%s-%d", clinic, i), Clinic: clinic, Team: "t", Clinician: who, Instrument: "proqol5",
-				SubmittedAt: time.Now(), Answers: []int{1}}, ReceivedAt: time.Now()}})
+				SubmittedAt: time.Now(), Answers: []int{1}}, ReceivedAt: time.Now()}, Scores: make([]float64, len(instrument.ScoreOrder("proqol5")))})
 		}
 		if err := store.InsertCheckins(ctx, rows); err != nil {
 			t.Fatal(err)

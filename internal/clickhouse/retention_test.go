@@ -26,11 +26,7 @@ func TestRetention(t *testing.T) {
 	for i, months := range ages {
 		c := testenv.CheckIns(1, uint64(i), now)[0]
 		c.ID, c.SubmittedAt = fmt.Sprint("aged-", months), now.AddDate(0, -months, 0)
-		res, err := c.Validate(now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, checkin.Scored{Event: checkin.Event{CheckIn: c, ReceivedAt: c.SubmittedAt}, Scores: res.Scores})
+		rows = append(rows, testenv.Scored(t, c, c.SubmittedAt))
 	}
 	if err := store.InsertCheckins(ctx, rows); err != nil {
 		t.Fatal(err)

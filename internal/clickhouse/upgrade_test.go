@@ -2,7 +2,6 @@ package clickhouse_test
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -39,11 +38,7 @@ func TestUpgradeKeepsEveryCheckin(t *testing.T) {
 		} else if i%5 == 0 {
 			cs[i].Context.Sessions = nil
 		}
-		res, err := cs[i].Validate(now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[cs[i].ID] = checkin.Scored{Event: checkin.Event{CheckIn: cs[i], ReceivedAt: now}, Scores: res.Scores}
+		want[cs[i].ID] = testenv.Scored(t, cs[i], now)
 	}
 	insertV1(t, store, want)
 	if got := testenv.Count(t, store, "SELECT count() FROM "+cfg.Database+".checkins"); got != uint64(len(want)) {
@@ -97,11 +92,7 @@ func TestUpgradeKeepsEveryCheckin(t *testing.T) {
 			!got.SubmittedAt.Equal(w.SubmittedAt) || !got.ReceivedAt.Equal(w.ReceivedAt) || len(answers) != len(w.Answers) {
 			t.Errorf("row %s: %+v, want %+v", got.ID, got.Event, w.Event)
 		}
-		scores := map[string]float64{}
-		for i, n := range scoreNames {
-			scores[n] = scoreValues[i]
-		}
-		if !maps.Equal(scores, w.Scores) || strings.Join(scoreNames, ",") != strings.Join(instrument.ScoreOrder(w.Instrument), ",") {
+		if !slices.Equal(scoreValues, w.Scores) || strings.Join(scoreNames, ",") != strings.Join(instrument.ScoreOrder(w.Instrument), ",") {
 			t.Errorf("row %s: scores %v %v, want %v", got.ID, scoreNames, scoreValues, w.Scores)
 		}
 		if wantNames, wantValues := wantContext(w.Context); strings.Join(ctxNames, ",") != strings.Join(wantNames, ",") || !slices.Equal(ctxValues, wantValues) {
@@ -145,8 +136,8 @@ func insertV1(t *testing.T, store *clickhouse.Store, rows map[string]checkin.Sco
 			ptr[uint16](x.Sessions), ptr[uint16](x.TraumaSessions), ptr[float32](x.HoursWorked), ptr[float32](x.SleepHours)}
 		for _, name := range instrument.ScoreNames() {
 			var v *float64
-			if s, ok := r.Scores[name]; ok {
-				v = &s
+			if i := slices.Index(instrument.ScoreOrder(r.Instrument), name); i >= 0 {
+				v = &r.Scores[i]
 			}
 			vals = append(vals, v)
 		}

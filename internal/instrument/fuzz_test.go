@@ -36,6 +36,9 @@ func decodeAnswers(name string, data []byte) []int {
 
 var fieldPath = regexp.MustCompile(`^(instrument|answers|answers\[(\d+)\])$`)
 
+// FuzzScore: Score never panics, errs only with field-level errors, keeps
+// every score in its documented range and bands it consistently; Values
+// agrees with it.
 func FuzzScore(f *testing.F) {
 	f.Add("proqol5", make([]byte, 30))
 	f.Add("proqol5", []byte{2, 3, 1, 4, 0, 2, 3, 3, 1, 2, 1, 3, 0, 1, 3, 2, 3, 1, 2, 3, 1, 3, 1, 3, 0, 1, 3, 1, 2, 3})
@@ -50,6 +53,17 @@ func FuzzScore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		answers := decodeAnswers(name, data)
 		r, err := Score(name, answers)
+		// Values, what the processor stores, agrees with Score: the same
+		// error, or Score's values in ScoreOrder.
+		values, verr := Values(name, answers)
+		if (err == nil) != (verr == nil) || (err != nil && err.Error() != verr.Error()) {
+			t.Fatalf("Values(%q, %v) error %v, Score's %v", name, answers, verr, err)
+		}
+		for i, score := range ScoreOrder(name) {
+			if err == nil && values[i] != r.Scores[score] {
+				t.Fatalf("Values(%q, %v)[%d] = %v, Score's %s = %v", name, answers, i, values[i], score, r.Scores[score])
+			}
+		}
 		if err != nil {
 			var fe FieldErrors
 			if !errors.As(err, &fe) || len(fe) == 0 {

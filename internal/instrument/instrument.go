@@ -49,7 +49,7 @@ type scoreDef struct {
 	reverse []int // the subset of items reverse-scored before aggregating
 	mean    bool  // mean of the items; otherwise their sum
 	// derive computes a score from the instrument's other scores instead of from items.
-	derive   func(scores map[string]float64) float64
+	derive   func(score func(name string) float64) float64
 	min, max float64 // documented range (instruments.md, "Scores stored per check-in")
 	riskSide string  // which side of the score is the risk side
 	cut      *cutoffs
@@ -174,7 +174,15 @@ func Info(score string) (ScoreInfo, bool) {
 // scores and for NaN.
 func BandOf(score string, value float64) (b Band, ok bool) {
 	_, d := findScore(score)
-	if d == nil || d.cut == nil || math.IsNaN(value) {
+	if d == nil {
+		return Band{}, false
+	}
+	return d.band(value)
+}
+
+// band places value in d's band (see BandOf).
+func (d *scoreDef) band(value float64) (Band, bool) {
+	if d.cut == nil || math.IsNaN(value) {
 		return Band{}, false
 	}
 	level := d.cut.level(value)
@@ -206,30 +214,61 @@ func High(score string, value float64) bool {
 // Score validates answers for the named instrument and computes its scores. The error,
 // if any, is a FieldErrors naming each offending field; Score never panics.
 func Score(name string, answers []int) (Result, error) {
-	in := find(name)
-	if in == nil {
-		return Result{}, FieldErrors{"instrument": instrumentMessage(name)}
+	in, err := checked(name, answers)
+	if err != nil {
+		return Result{}, err
 	}
-	if fe := in.validate(answers); fe != nil {
-		return Result{}, fe
-	}
+	values := in.values(answers)
 	r := Result{
 		Instrument: in.Name,
 		Scores:     make(map[string]float64, len(in.defs)),
 		Bands:      make(map[string]Band, len(in.defs)),
 	}
-	for _, d := range in.defs {
-		if d.derive != nil {
-			// Derived scores come last in every table, after their inputs.
-			r.Scores[d.name] = d.derive(r.Scores)
-		} else {
-			r.Scores[d.name] = in.aggregate(d, answers)
-		}
-		if b, ok := BandOf(d.name, r.Scores[d.name]); ok {
+	for i, d := range in.defs {
+		r.Scores[d.name] = values[i]
+		if b, ok := d.band(values[i]); ok {
 			r.Bands[d.name] = b
 		}
 	}
 	return r, nil
+}
+
+// Values is Score without the bands and maps: the scores in ScoreOrder(name),
+// what is stored per check-in. The processor computes them for every event.
+func Values(name string, answers []int) ([]float64, error) {
+	in, err := checked(name, answers)
+	if err != nil {
+		return nil, err
+	}
+	return in.values(answers), nil
+}
+
+// checked is the named instrument, when answers are valid for it.
+func checked(name string, answers []int) (*Instrument, error) {
+	in := find(name)
+	if in == nil {
+		return nil, FieldErrors{"instrument": instrumentMessage(name)}
+	}
+	if fe := in.validate(answers); fe != nil {
+		return nil, fe
+	}
+	return in, nil
+}
+
+// values computes the scores of valid answers, in defs (= Scores) order.
+func (in *Instrument) values(answers []int) []float64 {
+	values := make([]float64, len(in.defs))
+	for i, d := range in.defs {
+		if d.derive != nil {
+			// Derived scores come last in every table, after their inputs.
+			values[i] = d.derive(func(name string) float64 {
+				return values[slices.IndexFunc(in.defs[:i], func(d scoreDef) bool { return d.name == name })]
+			})
+		} else {
+			values[i] = in.aggregate(d, answers)
+		}
+	}
+	return values
 }
 
 // aggregate sums the scale's items after reversal, in integers so that results are
@@ -250,6 +289,9 @@ func (in *Instrument) aggregate(d scoreDef, answers []int) float64 {
 }
 
 func (in *Instrument) validate(answers []int) FieldErrors {
+	if len(answers) == in.Items && !slices.ContainsFunc(answers, func(a int) bool { return !slices.Contains(in.Allowed, a) }) {
+		return nil // the usual case, without a map
+	}
 	fe := FieldErrors{}
 	if len(answers) != in.Items {
 		noun := "answers"

@@ -58,8 +58,8 @@ var proqol5 = Instrument{
 
 // compassionFatigue = (BO + STS − 20) / 80 × 100. BO + STS − 20 is an integer, and
 // multiples of 100/80 = 1.25 are exact in float64.
-func compassionFatigue(s map[string]float64) float64 {
-	return (s["burnout"] + s["secondary_traumatic_stress"] - 20) / 80 * 100
+func compassionFatigue(score func(name string) float64) float64 {
+	return (score("burnout") + score("secondary_traumatic_stress") - 20) / 80 * 100
 }
 
 // scssf is the Self-Compassion Scale – Short Form: 12 items answered 1 (Almost never)

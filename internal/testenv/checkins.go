@@ -3,6 +3,7 @@ package testenv
 import (
 	"fmt"
 	"math/rand/v2"
+	"testing"
 	"time"
 
 	"github.com/tendhq/tend/internal/checkin"
@@ -36,4 +37,18 @@ func CheckIns(n int, seed uint64, now time.Time) []checkin.CheckIn {
 		}
 	}
 	return out
+}
+
+// Scored is c as the processor stores it, received at receivedAt, with its
+// clinician as given (c must be valid).
+func Scored(t testing.TB, c checkin.CheckIn, receivedAt time.Time) checkin.Scored {
+	t.Helper()
+	if _, err := c.Validate(receivedAt); err != nil {
+		t.Fatal(err)
+	}
+	values, err := instrument.Values(c.Instrument, c.Answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checkin.Scored{Event: checkin.Event{CheckIn: c, ReceivedAt: receivedAt}, Scores: values}
 }
