@@ -46,52 +46,79 @@ func (s *Store) InsertCheckins(ctx context.Context, rows []checkin.Scored) error
 		return fmt.Errorf("insert check-ins: %w", err)
 	}
 	defer batch.Abort()
-	// Scalar columns whole, array columns row by row: the driver appends a
-	// typed slice ([]string, []float64, …) without reflection, whereas a
-	// whole [][]T column goes through reflection element by element. The
-	// driver copies each row, so one buffer per array column serves them all.
-	n := len(rows)
-	var (
-		ids, clinics, teams, clinicians, instruments = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		submitted, received, stored                  = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-	)
+	cols := make([]driver.BatchColumn, len(checkinColumns))
+	for i := range cols {
+		cols[i] = batch.Column(i)
+	}
+	var b block
 	now := time.Now().UTC()
-	for i, r := range rows {
-		ids[i], clinics[i], teams[i], clinicians[i], instruments[i] = r.ID, r.Clinic, r.Team, r.Clinician, r.Instrument
-		submitted[i], received[i], stored[i] = r.SubmittedAt.UTC(), r.ReceivedAt.UTC(), now
-	}
-	for i, col := range []any{ids, clinics, teams, clinicians, instruments, submitted, received, stored} {
-		if err := batch.Column(i).Append(col); err != nil {
-			return fmt.Errorf("insert check-ins: column %s: %w", checkinColumns[i], err)
-		}
-	}
-	arrays := make([]driver.BatchColumn, len(checkinColumns)-firstArrayColumn)
-	for i := range arrays {
-		arrays[i] = batch.Column(firstArrayColumn + i)
-	}
-	var (
-		answers   []uint8
-		ctxNames  []string
-		ctxValues []float32
-	)
-	for _, r := range rows {
-		answers = answers[:0]
-		for _, a := range r.Answers {
-			answers = append(answers, uint8(a))
-		}
-		ctxNames, ctxValues = appendContext(ctxNames[:0], ctxValues[:0], r.Context)
-		scoreNames := instrument.ScoreOrder(r.Instrument)
-		if len(scoreNames) != len(r.Scores) {
-			return fmt.Errorf("insert check-ins: check-in %s has %d scores, %s has %d", r.ID, len(r.Scores), r.Instrument, len(scoreNames))
-		}
-		for i, v := range []any{answers, ctxNames, ctxValues, scoreNames, r.Scores} {
-			if err := arrays[i].AppendRow(v); err != nil {
-				return fmt.Errorf("insert check-ins: column %s: %w", checkinColumns[firstArrayColumn+i], err)
+	for start := 0; start < len(rows); start += insertBlockRows {
+		if start > 0 { // the block before goes; its buffers are reused
+			if err := batch.Flush(); err != nil {
+				return fmt.Errorf("insert check-ins: %w", err)
 			}
+		}
+		if err := b.append(cols, rows[start:min(start+insertBlockRows, len(rows))], now); err != nil {
+			return fmt.Errorf("insert check-ins: %w", err)
 		}
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert check-ins: %w", err)
+	}
+	return nil
+}
+
+// insertBlockRows is how many rows InsertCheckins sends per block of its
+// one INSERT. The server squashes an insert's blocks into the parts it
+// writes (min_insert_block_size_rows, 1,048,576), so this does not add
+// parts: it bounds the driver's column buffers, which are reused from block
+// to block. A whole 20,000-row batch in one block made them grow through
+// megabytes, fresh memory for every batch: an eighth of the processor's
+// CPU went to copying and faulting it in.
+const insertBlockRows = 2048
+
+// block holds the buffers InsertCheckins fills a block's columns from.
+type block struct {
+	ids, clinics, teams, clinicians, instruments []string
+	submitted, received, stored                  []time.Time
+	answers                                      []uint8
+	ctxNames                                     []string
+	ctxValues                                    []float32
+}
+
+// append adds rows to cols (in checkinColumns' order): scalar columns
+// whole, array columns row by row. The driver appends a typed slice
+// ([]string, []float64, …) without reflection, whereas a whole [][]T
+// column goes through reflection element by element; it copies each row,
+// so one buffer per array column serves them all.
+func (b *block) append(cols []driver.BatchColumn, rows []checkin.Scored, now time.Time) error {
+	b.ids, b.clinics, b.teams, b.clinicians, b.instruments = b.ids[:0], b.clinics[:0], b.teams[:0], b.clinicians[:0], b.instruments[:0]
+	b.submitted, b.received, b.stored = b.submitted[:0], b.received[:0], b.stored[:0]
+	for _, r := range rows {
+		b.ids, b.clinics, b.teams = append(b.ids, r.ID), append(b.clinics, r.Clinic), append(b.teams, r.Team)
+		b.clinicians, b.instruments = append(b.clinicians, r.Clinician), append(b.instruments, r.Instrument)
+		b.submitted, b.received, b.stored = append(b.submitted, r.SubmittedAt.UTC()), append(b.received, r.ReceivedAt.UTC()), append(b.stored, now)
+	}
+	for i, col := range []any{b.ids, b.clinics, b.teams, b.clinicians, b.instruments, b.submitted, b.received, b.stored} {
+		if err := cols[i].Append(col); err != nil {
+			return fmt.Errorf("column %s: %w", checkinColumns[i], err)
+		}
+	}
+	for _, r := range rows {
+		b.answers = b.answers[:0]
+		for _, a := range r.Answers {
+			b.answers = append(b.answers, uint8(a))
+		}
+		b.ctxNames, b.ctxValues = appendContext(b.ctxNames[:0], b.ctxValues[:0], r.Context)
+		scoreNames := instrument.ScoreOrder(r.Instrument)
+		if len(scoreNames) != len(r.Scores) {
+			return fmt.Errorf("check-in %s has %d scores, %s has %d", r.ID, len(r.Scores), r.Instrument, len(scoreNames))
+		}
+		for i, v := range []any{b.answers, b.ctxNames, b.ctxValues, scoreNames, r.Scores} {
+			if err := cols[firstArrayColumn+i].AppendRow(v); err != nil {
+				return fmt.Errorf("column %s: %w", checkinColumns[firstArrayColumn+i], err)
+			}
+		}
 	}
 	return nil
 }
