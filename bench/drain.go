@@ -35,8 +35,11 @@ type DrainResult struct {
 	CheckIns       int     `json:"checkins"`
 	RawPublish     float64 `json:"raw_publish_per_s"`
 	RawFetch       float64 `json:"raw_fetch_per_s"`
+	RawFetchCPU    float64 `json:"raw_fetch_cpu_us"` // CPU per message in this process (tend, its NATS server, the bench), µs
 	RawDecode      float64 `json:"raw_fetch_decode_per_s"`
 	Drain          float64 `json:"drain_per_s"`
+	DrainCPU       float64 `json:"drain_cpu_us"`            // CPU per check-in in this process, µs
+	DrainCHCPU     float64 `json:"drain_clickhouse_cpu_us"` // in ClickHouse's queries (system.events; merges not counted), µs
 	RawInsert      float64 `json:"raw_insert_per_s"`
 	Batches        int     `json:"batches"`
 	MeanBatch      float64 `json:"mean_batch"`
@@ -141,10 +144,19 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw JetStream async publish (Nats-Msg-Id)", res.RawPublish)
 
 	// 2. Raw reads of the same messages by consumers of their own.
+	before, err := readCPU(ctx, store.Conn())
+	if err != nil {
+		return res, err
+	}
 	if res.RawFetch, err = rawFetch(ctx, js, "bench-raw-fetch", opt.CheckIns, nil); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw Fetch(1000) + ack", res.RawFetch)
+	after, err := readCPU(ctx, store.Conn())
+	if err != nil {
+		return res, err
+	}
+	res.RawFetchCPU, _ = perItem(before, after, opt.CheckIns)
+	fmt.Fprintf(out, "  %-44s %10.0f msgs/s       (CPU per message: %.1f µs in this process)\n", "raw Fetch(1000) + ack", res.RawFetch, res.RawFetchCPU)
 	decode := func(m jetstream.Msg) error {
 		ev, err := checkin.DecodeEvent(m.Data())
 		if err != nil {
@@ -175,6 +187,9 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
+	if before, err = readCPU(ctx, store.Conn()); err != nil {
+		return res, err
+	}
 	start = time.Now()
 	stopProcessor := startProcessor()
 	defer func() {
@@ -190,14 +205,19 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	}
 	res.Drain = rate(opt.CheckIns, start)
 	res.PeakRSS = peakRSS() >> 20
+	if after, err = readCPU(ctx, store.Conn()); err != nil {
+		return res, err
+	}
+	res.DrainCPU, res.DrainCHCPU = perItem(before, after, opt.CheckIns)
 	sizes := rec.sizes()
 	res.Batches, res.MaxBatch = len(sizes), slices.Max(sizes)
 	res.MeanBatch = float64(opt.CheckIns) / float64(len(sizes))
 	if err := checkStored(ctx, store, opt.CheckIns); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d batches, mean %.0f, max %d; peak RSS %d MiB)\n",
-		"tend processor: drain the backlog", res.Drain, res.Batches, res.MeanBatch, res.MaxBatch, res.PeakRSS)
+	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d batches, mean %.0f, max %d; peak RSS %d MiB)\n", "tend processor: drain the backlog",
+		res.Drain, res.Batches, res.MeanBatch, res.MaxBatch, res.PeakRSS)
+	fmt.Fprintf(out, "  %-44s CPU per check-in: %.1f µs in this process, %.1f µs in ClickHouse's queries\n", "", res.DrainCPU, res.DrainCHCPU)
 
 	// 4. Raw inserts of the same rows, in the processor's batch sizes.
 	if res.RawInsert, err = rawInsert(ctx, ch, bulk, pz, sizes); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -190,6 +191,35 @@ func TestBench(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out.String())
 		}
+	}
+	store := testenv.ClickHouse(t)
+	if n := testenv.Count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
+		t.Errorf("bench left %d databases behind", n)
+	}
+}
+
+// TestBenchDrain: the drain mode measures every figure of issue 10 and ends
+// with one JSON line holding them all, after checking exactly once.
+func TestBenchDrain(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"tend", "bench", "--drain", "--checkins", "4000", "--latency-samples", "20", "--clickhouse-addr", testenv.ClickHouseAddr()}, env(nil), nil, &out, &out)
+	if err != nil {
+		t.Fatalf("bench --drain: %v\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var figures map[string]float64
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &figures); err != nil {
+		t.Fatalf("last line is not the JSON of figures: %v\n%s", err, out.String())
+	}
+	for _, key := range []string{"drain_per_s", "raw_fetch_per_s", "raw_insert_per_s", "ingest_batch_per_s", "raw_publish_per_s",
+		"fresh_p99_ms", "peak_rss_mib", "paced_post_p99_ms", "paced_fresh_p99_ms", "drain_cpu_us", "raw_fetch_cpu_us"} {
+		if figures[key] <= 0 {
+			t.Errorf("%s = %v, want a measurement", key, figures[key])
+		}
+	}
+	// 4,000 pre-loaded, 20 timed alone, and the 2,000 more posted over HTTP.
+	if figures["stored_distinct_ids"] != 6020 || !strings.Contains(out.String(), "exactly once: rows = distinct ids = 6020") {
+		t.Errorf("stored %v distinct check-ins, want 6020\n%s", figures["stored_distinct_ids"], out.String())
 	}
 	store := testenv.ClickHouse(t)
 	if n := testenv.Count(t, store, "SELECT count() FROM system.databases WHERE name LIKE 'tend_bench_%'"); n != 0 {
