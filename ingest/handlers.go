@@ -242,7 +242,9 @@ var errUnknownToken = &clientError{http.StatusUnauthorized, "unknown access toke
 var errUnauthenticated = &clientError{http.StatusUnauthorized, "authentication required",
 	map[string]string{"Authorization": "must be \"Bearer <the clinic's access token>\""}}
 
-// reject answers a client error with its status and the fields at fault.
+// reject answers a check-in that cannot be taken: a client error with its
+// status and the fields at fault (counted in
+// tend_ingest_checkins_rejected_total), or a 500.
 func (s *Server) reject(w http.ResponseWriter, err error) {
 	ce, ok := asClientError(err)
 	if !ok {
@@ -251,6 +253,11 @@ func (s *Server) reject(w http.ResponseWriter, err error) {
 		return
 	}
 	s.metrics.rejected.Inc()
+	refuse(w, ce)
+}
+
+// refuse answers a client error, asking for a Bearer token on a 401.
+func refuse(w http.ResponseWriter, ce *clientError) {
 	if ce.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tend"`)
 	}

@@ -58,7 +58,7 @@ var errNotPersonal = &clientError{http.StatusUnauthorized, "this link is not (or
 	map[string]string{"Authorization": "must be \"Bearer <your personal link's token>\""}}
 
 // member is the clinician whose personal link r carries.
-func (s *Server) member(r *http.Request) (Member, error) {
+func (s *Server) member(r *http.Request) (Member, *clientError) {
 	if s.own == nil {
 		return Member{}, &clientError{http.StatusNotFound, "this deployment keeps no personal space", nil}
 	}
@@ -72,9 +72,9 @@ func (s *Server) member(r *http.Request) (Member, error) {
 // handleOwn is GET /v1/me (attachment: as a download).
 func (s *Server) handleOwn(attachment bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := s.member(r)
-		if err != nil {
-			s.reject(w, err)
+		m, ce := s.member(r)
+		if ce != nil {
+			refuse(w, ce) // not a check-in: not counted as a rejected one
 			return
 		}
 		cs, err := s.own.CheckIns(r.Context(), m.Clinic, m.Pseudonym)
@@ -107,9 +107,9 @@ const ownEraseTimeout = 25 * time.Second
 // handleOwnErase is DELETE /v1/me: the clinician erases their own data.
 func (s *Server) handleOwnErase() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := s.member(r)
-		if err != nil {
-			s.reject(w, err)
+		m, ce := s.member(r)
+		if ce != nil {
+			refuse(w, ce) // not a check-in: not counted as a rejected one
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), ownEraseTimeout)

@@ -89,6 +89,10 @@ func TestOwnSpace(t *testing.T) {
 			t.Errorf("GET /v1/me with %s: %d %s, want 401", name, status, body)
 		}
 	}
+	// Refused requests for a personal space are not rejected check-ins.
+	if metrics := get(t, m.MetricsURL()); !strings.Contains(metrics, "\ntend_ingest_checkins_rejected_total 0\n") {
+		t.Errorf("refused GET /v1/me counted as rejected check-ins:\n%s", grep(metrics, "tend_ingest_checkins_rejected_total"))
+	}
 
 	if status, body := call("DELETE", "/v1/me", mine); status != http.StatusOK || !strings.Contains(body, `"erased":2`) {
 		t.Fatalf("DELETE /v1/me: %d %s, want 2 erased", status, body)
