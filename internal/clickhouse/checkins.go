@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +22,8 @@ var checkinColumns = []string{
 	"context_names", "context_values", "score_names", "score_values",
 }
 
-// firstArrayColumn is where checkinColumns' arrays begin (answers).
-const firstArrayColumn = 8
+// firstArrayColumn is where checkinColumns' arrays begin.
+var firstArrayColumn = slices.Index(checkinColumns, "answers")
 
 // Context names: the context_names a check-in's context fields are stored
 // under (context_values holds their values, in the same order).
