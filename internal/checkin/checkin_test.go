@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,6 +68,13 @@ func FuzzDecodersAgree(f *testing.F) {
 	f.Add([]byte(`{"id":"a","clinic":"north","team":"t","clinician":"c","submitted_at":"2026-11-20T17:05:00Z","instrument":"miniz","answers":[3],"received_at":"2026-11-20T17:05:00.5Z","x":1}`))
 	f.Add([]byte(`{"ID":"a","Answers":[1e0, 2],"context":{"sessions":3,"trauma_sessions":null}} `))
 	f.Add([]byte(`{"clinic":"\u00e9\ud800","answers":[1,2]} x`))
+	// Answers absent, null, empty, given twice, longer than any instrument's:
+	// the decoders give answers room beforehand, and must still agree.
+	f.Add([]byte(`{"id":"a","instrument":"miniz"}`))
+	f.Add([]byte(`{"id":"a","answers":null}`))
+	f.Add([]byte(`{"id":"a","answers":[]}`))
+	f.Add([]byte(`{"answers":[1,2,3],"answers":[4]}`))
+	f.Add([]byte(`{"answers":[` + strings.Repeat("1,", 40) + `1]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fast, fastErr := Decode(data)
 		strict, strictErr := decodeStrict(data)

@@ -181,11 +181,17 @@ var miniz = Instrument{
 }
 
 // Scores lists each instrument's score names in table order; set once here so the
-// exported field cannot drift from the table.
+// exported field cannot drift from the table. maxItems is the most Items of any.
 func init() {
 	for i := range instruments {
 		for _, d := range instruments[i].defs {
 			instruments[i].Scores = append(instruments[i].Scores, d.name)
 		}
+		maxItems = max(maxItems, instruments[i].Items)
 	}
 }
+
+var maxItems int
+
+// MaxItems is the most answers any instrument takes.
+func MaxItems() int { return maxItems }
