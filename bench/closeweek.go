@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -104,9 +102,7 @@ func CloseWeek(ctx context.Context, sys System, opt CloseWeekOptions, out io.Wri
 		return err
 	}
 
-	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
+	settle()
 	start := time.Now()
 	s, err := r.Pass(ctx)
 	if err != nil || s.Published != opt.Clinics {

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -34,9 +33,11 @@ import (
 type DrainResult struct {
 	CheckIns       int     `json:"checkins"`
 	RawPublish     float64 `json:"raw_publish_per_s"`
+	Rounds         int     `json:"rounds"` // of each read; every rate and CPU figure is the median of its rounds
 	RawFetch       float64 `json:"raw_fetch_per_s"`
 	RawFetchCPU    float64 `json:"raw_fetch_cpu_us"` // CPU per message in this process (tend, its NATS server, the bench), µs
 	RawDecode      float64 `json:"raw_fetch_decode_per_s"`
+	DrainDiscard   float64 `json:"drain_discard_per_s"` // the processor storing nothing
 	Drain          float64 `json:"drain_per_s"`
 	DrainCPU       float64 `json:"drain_cpu_us"`            // CPU per check-in in this process, µs
 	DrainCHCPU     float64 `json:"drain_clickhouse_cpu_us"` // in ClickHouse's queries (system.events; merges not counted), µs
@@ -49,7 +50,7 @@ type DrainResult struct {
 	FreshP99       float64 `json:"fresh_p99_ms"`
 	PacedPostP99   float64 `json:"paced_post_p99_ms"`
 	PacedFreshP99  float64 `json:"paced_fresh_p99_ms"`
-	PeakRSS        uint64  `json:"peak_rss_mib"`
+	PeakRSS        uint64  `json:"peak_rss_mib"` // of the drain's rounds, the highest
 	StoredDistinct uint64  `json:"stored_distinct_ids"`
 }
 
@@ -143,20 +144,14 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	res.RawPublish = rate(opt.CheckIns, start)
 	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw JetStream async publish (Nats-Msg-Id)", res.RawPublish)
 
-	// 2. Raw reads of the same messages by consumers of their own.
-	before, err := readCPU(ctx, store.Conn())
-	if err != nil {
-		return res, err
-	}
-	if res.RawFetch, err = rawFetch(ctx, js, "bench-raw-fetch", opt.CheckIns, nil); err != nil {
-		return res, err
-	}
-	after, err := readCPU(ctx, store.Conn())
-	if err != nil {
-		return res, err
-	}
-	res.RawFetchCPU, _ = perItem(before, after, opt.CheckIns)
-	fmt.Fprintf(out, "  %-44s %10.0f msgs/s       (CPU per message: %.1f µs in this process)\n", "raw Fetch(1000) + ack", res.RawFetch, res.RawFetchCPU)
+	// 2–3. The reads, in rounds: raw Fetch(1000)+ack and raw fetch with
+	// decode, validation and scoring by consumers of their own; a processor
+	// in the default configuration storing nothing; and one draining into
+	// ClickHouse, each round into databases of its own (the last round's
+	// stay for what follows). Each phase starts from the same state
+	// (garbage collected, memory returned to the OS), rounds alternate so
+	// that a slow spell of the machine falls on all of them alike, and each
+	// figure is the median of its rounds.
 	decode := func(m jetstream.Msg) error {
 		ev, err := checkin.DecodeEvent(m.Data())
 		if err != nil {
@@ -170,28 +165,20 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 		}
 		return nil
 	}
-	if res.RawDecode, err = rawFetch(ctx, js, "bench-raw-decode", opt.CheckIns, decode); err != nil {
-		return res, err
+	stores := make([]*clickhouse.Store, drainRounds)
+	for r := range drainRounds - 1 {
+		st, drop, err := scratchStore(ctx, ch, fmt.Sprintf("_round%d", r+1))
+		if err != nil {
+			return res, err
+		}
+		defer drop()
+		stores[r] = st
 	}
-	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw Fetch(1000) + decode, validate, score + ack", res.RawDecode)
-
-	// 3. The processor drains the backlog.
-	rec := &recorder{Store: store, waiting: map[string]chan struct{}{}}
-	startProcessor := func() (stop func() error) {
-		pctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		p := processor.New(js, rec, processor.WithBatch(opt.BatchSize, processor.DefaultBatchWait), processor.WithLogger(quiet))
-		go func() { done <- p.Run(pctx) }()
-		return func() error { cancel(); return <-done }
-	}
-	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
-	if before, err = readCPU(ctx, store.Conn()); err != nil {
-		return res, err
-	}
-	start = time.Now()
-	stopProcessor := startProcessor()
+	stores[drainRounds-1] = store
+	m := meter{conn: store.Conn(), tag: tag}
+	var fetches, decodes, discards, drains phase
+	var rec *recorder
+	var stopProcessor func() error
 	defer func() {
 		if stopProcessor == nil {
 			return
@@ -200,23 +187,58 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 			err = perr
 		}
 	}()
-	if err := waitProcessed(ctx, js); err != nil {
-		return res, err
+	for r := range drainRounds {
+		read := func(name string, fn func(jetstream.Msg) error) func() error {
+			return func() error { return rawFetch(ctx, js, fmt.Sprintf("%s-%d", name, r+1), opt.CheckIns, fn) }
+		}
+		if err := m.measure(ctx, &fetches, opt.CheckIns, read("bench-raw-fetch", nil)); err != nil {
+			return res, err
+		}
+		if err := m.measure(ctx, &decodes, opt.CheckIns, read("bench-raw-decode", decode)); err != nil {
+			return res, err
+		}
+		// The processor storing nothing: what it costs beyond the fetch.
+		if err := m.measure(ctx, &discards, opt.CheckIns, func() error {
+			stop, err := drainInto(ctx, js, discard{}, opt.BatchSize, quiet)
+			if err != nil {
+				return err
+			}
+			return errors.Join(stop(), js.DeleteConsumer(ctx, stream.Checkins, stream.ProcessorDurable))
+		}); err != nil {
+			return res, err
+		}
+		rec = &recorder{Store: stores[r], waiting: map[string]chan struct{}{}}
+		if err := m.measure(ctx, &drains, opt.CheckIns, func() (err error) {
+			stopProcessor, err = drainInto(ctx, js, rec, opt.BatchSize, quiet)
+			return err
+		}); err != nil {
+			return res, err
+		}
+		if err := checkStored(ctx, stores[r], opt.CheckIns); err != nil {
+			return res, err
+		}
+		if r < drainRounds-1 {
+			err := stopProcessor()
+			stopProcessor = nil
+			if err := errors.Join(err, js.DeleteConsumer(ctx, stream.Checkins, stream.ProcessorDurable)); err != nil {
+				return res, err
+			}
+		}
 	}
-	res.Drain = rate(opt.CheckIns, start)
-	res.PeakRSS = peakRSS() >> 20
-	if after, err = readCPU(ctx, store.Conn()); err != nil {
-		return res, err
-	}
-	res.DrainCPU, res.DrainCHCPU = perItem(before, after, opt.CheckIns)
+	res.Rounds = drainRounds
+	res.RawFetch, res.RawFetchCPU = fetches.median(perSecond), fetches.median(selfCPU)
+	res.RawDecode = decodes.median(perSecond)
+	res.DrainDiscard = discards.median(perSecond)
+	res.Drain, res.DrainCPU, res.DrainCHCPU = drains.median(perSecond), drains.median(selfCPU), drains.median(clickhouseCPU)
+	res.PeakRSS = drains.peakRSS() >> 20
 	sizes := rec.sizes()
 	res.Batches, res.MaxBatch = len(sizes), slices.Max(sizes)
 	res.MeanBatch = float64(opt.CheckIns) / float64(len(sizes))
-	if err := checkStored(ctx, store, opt.CheckIns); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d batches, mean %.0f, max %d; peak RSS %d MiB)\n", "tend processor: drain the backlog",
-		res.Drain, res.Batches, res.MeanBatch, res.MaxBatch, res.PeakRSS)
+	fmt.Fprintf(out, "  %-44s %10.0f msgs/s       (%s; CPU per message: %.1f µs in this process)\n", "raw Fetch(1000) + ack", res.RawFetch, fetches, res.RawFetchCPU)
+	fmt.Fprintf(out, "  %-44s %10.0f msgs/s       (%s)\n", "raw Fetch(1000) + decode, validate, score + ack", res.RawDecode, decodes)
+	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%s)\n", "tend processor, storing nothing", res.DrainDiscard, discards)
+	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%s; last: %d batches, mean %.0f, max %d; peak RSS %d MiB)\n", "tend processor: drain the backlog",
+		res.Drain, drains, res.Batches, res.MeanBatch, res.MaxBatch, res.PeakRSS)
 	fmt.Fprintf(out, "  %-44s CPU per check-in: %.1f µs in this process, %.1f µs in ClickHouse's queries\n", "", res.DrainCPU, res.DrainCHCPU)
 
 	// 4. Raw inserts of the same rows, in the processor's batch sizes.
@@ -275,7 +297,7 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	}
 	res.IngestBatch = rate(len(forIngest), start)
 	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d check-ins, %d clients, processor stopped)\n", "HTTP batch → 202", res.IngestBatch, len(forIngest), opt.Concurrency)
-	stopProcessor = startProcessor()
+	stopProcessor = startProcessor(ctx, js, rec, opt.BatchSize, quiet)
 	if err := waitProcessed(ctx, js); err != nil {
 		return res, err
 	}
@@ -301,6 +323,9 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	fmt.Fprintf(out, "%s\n", line)
 	return res, nil
 }
+
+// drainRounds is how many times each read of the drain mode runs.
+const drainRounds = 3
 
 // The paced measurement: single check-ins posted at pacedRate a second.
 const (
@@ -362,37 +387,62 @@ func rate(n int, since time.Time) float64 { return float64(n) / time.Since(since
 
 // rawFetch reads n messages with a durable consumer of its own,
 // Fetch(1000) at a time, handling each with fn (when set) and acking it.
-func rawFetch(ctx context.Context, js jetstream.JetStream, name string, n int, fn func(jetstream.Msg) error) (float64, error) {
+func rawFetch(ctx context.Context, js jetstream.JetStream, name string, n int, fn func(jetstream.Msg) error) error {
 	cons, err := js.CreateOrUpdateConsumer(ctx, stream.Checkins, jetstream.ConsumerConfig{
 		Durable: name, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4000, DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer js.DeleteConsumer(context.WithoutCancel(ctx), stream.Checkins, name)
-	start := time.Now()
 	for got := 0; got < n; {
 		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		for m := range batch.Messages() {
 			if fn != nil {
 				if err := fn(m); err != nil {
-					return 0, fmt.Errorf("%s: %w", name, err)
+					return fmt.Errorf("%s: %w", name, err)
 				}
 			}
 			if err := m.Ack(); err != nil {
-				return 0, err
+				return err
 			}
 			got++
 		}
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return rate(n, start), nil
+	return nil
 }
+
+// startProcessor runs a processor in the default configuration, batches
+// up to batchSize, storing into st; stop ends it and returns its error.
+func startProcessor(ctx context.Context, js jetstream.JetStream, st processor.Store, batchSize int, log *slog.Logger) (stop func() error) {
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	p := processor.New(js, st, processor.WithBatch(batchSize, processor.DefaultBatchWait), processor.WithLogger(log))
+	go func() { done <- p.Run(pctx) }()
+	return func() error { cancel(); return <-done }
+}
+
+// drainInto starts a processor storing into st and waits until it has
+// acked the whole stream; stop ends it.
+func drainInto(ctx context.Context, js jetstream.JetStream, st processor.Store, batchSize int, log *slog.Logger) (stop func() error, err error) {
+	stop = startProcessor(ctx, js, st, batchSize, log)
+	if err := waitProcessed(ctx, js); err != nil {
+		return nil, errors.Join(err, stop())
+	}
+	return stop, nil
+}
+
+// discard is a store that stores nothing: a processor draining into it
+// costs what the processor itself does.
+type discard struct{}
+
+func (discard) InsertCheckins(context.Context, []checkin.Scored) error { return nil }
 
 // rawInsert stores cs (pseudonymized, scored) straight into databases of
 // its own in batches of the given sizes.

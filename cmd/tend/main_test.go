@@ -212,10 +212,15 @@ func TestBenchDrain(t *testing.T) {
 		t.Fatalf("last line is not the JSON of figures: %v\n%s", err, out.String())
 	}
 	for _, key := range []string{"drain_per_s", "raw_fetch_per_s", "raw_insert_per_s", "ingest_batch_per_s", "raw_publish_per_s",
-		"fresh_p99_ms", "peak_rss_mib", "paced_post_p99_ms", "paced_fresh_p99_ms", "drain_cpu_us", "raw_fetch_cpu_us"} {
+		"fresh_p99_ms", "peak_rss_mib", "paced_post_p99_ms", "paced_fresh_p99_ms", "drain_cpu_us", "raw_fetch_cpu_us", "drain_discard_per_s"} {
 		if figures[key] <= 0 {
 			t.Errorf("%s = %v, want a measurement", key, figures[key])
 		}
+	}
+	// Each read is measured in rounds, each drain round into databases of
+	// its own; the figures are their medians.
+	if figures["rounds"] != 3 || !strings.Contains(out.String(), "(3 rounds: ") {
+		t.Errorf("rounds = %v, want 3 and each read's range printed\n%s", figures["rounds"], out.String())
 	}
 	// 4,000 pre-loaded, 20 timed alone, and the 2,000 more posted over HTTP.
 	if figures["stored_distinct_ids"] != 6020 || !strings.Contains(out.String(), "exactly once: rows = distinct ids = 6020") {
