@@ -127,21 +127,28 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	fmt.Fprintf(out, "tend bench --drain: %d check-ins pre-loaded, processor batches up to %d, %d CPUs, NATS fsync every 2m\n\n",
 		opt.CheckIns, opt.BatchSize, runtime.GOMAXPROCS(0))
 
-	// 1. Pre-load: raw asynchronous publishes with Nats-Msg-Id.
-	start := time.Now()
-	for i := 0; i < len(msgs); i += 1000 {
-		for j := i; j < min(i+1000, len(msgs)); j++ {
-			if _, err := js.PublishMsgAsync(msgs[j], jetstream.WithMsgID(ids(j))); err != nil {
-				return res, fmt.Errorf("pre-load: %w", err)
+	// 1. Pre-load: raw asynchronous publishes with Nats-Msg-Id. This and
+	// every phase measured after it start from the same state (meter.measure).
+	m := meter{conn: store.Conn(), tag: tag}
+	var publishes phase
+	if err := m.measure(ctx, &publishes, opt.CheckIns, func() error {
+		for i := 0; i < len(msgs); i += 1000 {
+			for j := i; j < min(i+1000, len(msgs)); j++ {
+				if _, err := js.PublishMsgAsync(msgs[j], jetstream.WithMsgID(ids(j))); err != nil {
+					return fmt.Errorf("pre-load: %w", err)
+				}
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-ctx.Done():
-			return res, ctx.Err()
-		}
+		return nil
+	}); err != nil {
+		return res, err
 	}
-	res.RawPublish = rate(opt.CheckIns, start)
+	res.RawPublish = publishes.median(perSecond)
 	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw JetStream async publish (Nats-Msg-Id)", res.RawPublish)
 
 	// 2–3. The reads, in rounds: raw Fetch(1000)+ack and raw fetch with
@@ -175,7 +182,6 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 		stores[r] = st
 	}
 	stores[drainRounds-1] = store
-	m := meter{conn: store.Conn(), tag: tag}
 	var fetches, decodes, discards, drains phase
 	var rec *recorder
 	var stopProcessor func() error
@@ -291,11 +297,13 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	if err != nil {
 		return res, err
 	}
-	start = time.Now()
-	if err := postConcurrently(ctx, httpClient, forIngest, max(opt.Concurrency, 1)); err != nil {
+	var ingests phase
+	if err := m.measure(ctx, &ingests, len(forIngest), func() error {
+		return postConcurrently(ctx, httpClient, forIngest, max(opt.Concurrency, 1))
+	}); err != nil {
 		return res, err
 	}
-	res.IngestBatch = rate(len(forIngest), start)
+	res.IngestBatch = ingests.median(perSecond)
 	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d check-ins, %d clients, processor stopped)\n", "HTTP batch → 202", res.IngestBatch, len(forIngest), opt.Concurrency)
 	stopProcessor = startProcessor(ctx, js, rec, opt.BatchSize, quiet)
 	if err := waitProcessed(ctx, js); err != nil {
