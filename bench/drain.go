@@ -116,40 +116,22 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	if err != nil {
 		return res, err
 	}
-	extra := opt.CheckIns / 2
-	bulk, rest := workload(Options{CheckIns: opt.CheckIns, LatencySamples: opt.LatencySamples + extra}, tag)
-	singles, forIngest := rest[:opt.LatencySamples], rest[opt.LatencySamples:]
-	msgs := make([]*nats.Msg, len(bulk))
-	for i, c := range bulk {
-		msgs[i] = eventMsg(pz.Pseudonymize(c))
-	}
-	ids := func(i int) string { return bulk[i].ID }
+	// Beyond the pre-load: the single check-ins timed alone, those posted at
+	// a steady pace, and, for each round of raw publish against HTTP batch
+	// ingest, a quarter as many as the pre-load for each.
+	paced, perRound := min(pacedPosts, opt.CheckIns/4), opt.CheckIns/4
+	bulk, rest := workload(Options{CheckIns: opt.CheckIns, LatencySamples: opt.LatencySamples + paced + 2*drainRounds*perRound}, tag)
+	singles, pacedCheckins, forIngest := rest[:opt.LatencySamples], rest[opt.LatencySamples:opt.LatencySamples+paced], rest[opt.LatencySamples+paced:]
+	msgs := eventMsgs(bulk, pz)
 	fmt.Fprintf(out, "tend bench --drain: %d check-ins pre-loaded, processor batches up to %d, %d CPUs, NATS fsync every 2m\n\n",
 		opt.CheckIns, opt.BatchSize, runtime.GOMAXPROCS(0))
 
-	// 1. Pre-load: raw asynchronous publishes with Nats-Msg-Id. This and
-	// every phase measured after it start from the same state (meter.measure).
-	m := meter{conn: store.Conn(), tag: tag}
-	var publishes phase
-	if err := m.measure(ctx, &publishes, opt.CheckIns, func() error {
-		for i := 0; i < len(msgs); i += 1000 {
-			for j := i; j < min(i+1000, len(msgs)); j++ {
-				if _, err := js.PublishMsgAsync(msgs[j], jetstream.WithMsgID(ids(j))); err != nil {
-					return fmt.Errorf("pre-load: %w", err)
-				}
-			}
-			select {
-			case <-js.PublishAsyncComplete():
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
-	}); err != nil {
-		return res, err
+	// 1. Pre-load: raw asynchronous publishes with Nats-Msg-Id.
+	start := time.Now()
+	if err := publishRaw(ctx, js, msgs); err != nil {
+		return res, fmt.Errorf("pre-load: %w", err)
 	}
-	res.RawPublish = publishes.median(perSecond)
-	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "raw JetStream async publish (Nats-Msg-Id)", res.RawPublish)
+	fmt.Fprintf(out, "  %-44s %10.0f msgs/s\n", "pre-load: raw JetStream publish (Nats-Msg-Id)", rate(opt.CheckIns, start))
 
 	// 2–3. The reads, in rounds: raw Fetch(1000)+ack and raw fetch with
 	// decode, validation and scoring by consumers of their own; a processor
@@ -182,6 +164,7 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 		stores[r] = st
 	}
 	stores[drainRounds-1] = store
+	m := meter{conn: store.Conn(), tag: tag}
 	var fetches, decodes, discards, drains phase
 	var rec *recorder
 	var stopProcessor func() error
@@ -281,35 +264,43 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	}
 	defer srv.Close()
 	httpClient := client.Client{URL: "http://" + addr}
-	paced, forIngest := forIngest[:min(pacedPosts, len(forIngest)/2)], forIngest[min(pacedPosts, len(forIngest)/2):]
-	post, fresh, err := postPaced(ctx, httpClient, rec, paced, time.Second/pacedRate)
+	post, fresh, err := postPaced(ctx, httpClient, rec, pacedCheckins, time.Second/pacedRate)
 	if err != nil {
 		return res, err
 	}
 	res.PacedPostP99, res.PacedFreshP99 = ms(post, 0.99), ms(fresh, 0.99)
-	fmt.Fprintf(out, "  %-44s p99 %.1f ms   → stored p99 %.1f ms  (%d check-ins)\n", "single HTTP POST → 202 at 1,000/s", res.PacedPostP99, res.PacedFreshP99, len(paced))
+	fmt.Fprintf(out, "  %-44s p99 %.1f ms   → stored p99 %.1f ms  (%d check-ins)\n", "single HTTP POST → 202 at 1,000/s", res.PacedPostP99, res.PacedFreshP99, paced)
 
-	// 7. HTTP batch ingest into the same stream, measured as the raw
-	// publish was: with nothing else running (the processor stopped, then
-	// started again to store what was accepted).
+	// 7. HTTP batch ingest against raw publishes with Nats-Msg-Id of as
+	// many other check-ins, in alternating rounds from the same state, with
+	// nothing else running (the processor stopped, then started again to
+	// store what was published and accepted).
 	err = stopProcessor()
 	stopProcessor = nil
 	if err != nil {
 		return res, err
 	}
-	var ingests phase
-	if err := m.measure(ctx, &ingests, len(forIngest), func() error {
-		return postConcurrently(ctx, httpClient, forIngest, max(opt.Concurrency, 1))
-	}); err != nil {
-		return res, err
+	var publishes, ingests phase
+	for r := range drainRounds {
+		round := forIngest[2*r*perRound : 2*(r+1)*perRound]
+		raw := eventMsgs(round[:perRound], pz)
+		if err := m.measure(ctx, &publishes, perRound, func() error { return publishRaw(ctx, js, raw) }); err != nil {
+			return res, fmt.Errorf("raw publish: %w", err)
+		}
+		if err := m.measure(ctx, &ingests, perRound, func() error {
+			return postConcurrently(ctx, httpClient, round[perRound:], max(opt.Concurrency, 1))
+		}); err != nil {
+			return res, err
+		}
 	}
-	res.IngestBatch = ingests.median(perSecond)
-	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%d check-ins, %d clients, processor stopped)\n", "HTTP batch → 202", res.IngestBatch, len(forIngest), opt.Concurrency)
+	res.RawPublish, res.IngestBatch = publishes.median(perSecond), ingests.median(perSecond)
+	fmt.Fprintf(out, "  %-44s %10.0f msgs/s       (%s of %d)\n", "raw JetStream async publish (Nats-Msg-Id)", res.RawPublish, publishes, perRound)
+	fmt.Fprintf(out, "  %-44s %10.0f check-ins/s  (%s of %d; %d clients)\n", "HTTP batch → 202", res.IngestBatch, ingests, perRound, opt.Concurrency)
 	stopProcessor = startProcessor(ctx, js, rec, opt.BatchSize, quiet)
 	if err := waitProcessed(ctx, js); err != nil {
 		return res, err
 	}
-	total := opt.CheckIns + len(singles) + len(paced) + len(forIngest)
+	total := opt.CheckIns + len(singles) + len(pacedCheckins) + len(forIngest)
 	if err := checkStored(ctx, store, total); err != nil {
 		return res, err
 	}
@@ -380,6 +371,35 @@ func postPaced(ctx context.Context, c client.Client, rec *recorder, cs []checkin
 	slices.Sort(post)
 	slices.Sort(fresh)
 	return post, fresh, nil
+}
+
+// publishRaw publishes msgs asynchronously with their Nats-Msg-Id, 1,000
+// at a time, and waits for every ack.
+func publishRaw(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg) error {
+	for i := 0; i < len(msgs); i += 1000 {
+		for _, m := range msgs[i:min(i+1000, len(msgs))] {
+			if _, err := js.PublishMsgAsync(m); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// eventMsgs are the stream messages of cs as ingest publishes them,
+// clinicians pseudonymized by pz, each with its Nats-Msg-Id.
+func eventMsgs(cs []checkin.CheckIn, pz *checkin.Pseudonymizer) []*nats.Msg {
+	msgs := make([]*nats.Msg, len(cs))
+	for i, c := range cs {
+		msgs[i] = eventMsg(pz.Pseudonymize(c))
+		msgs[i].Header.Set(jetstream.MsgIDHeader, c.ID)
+	}
+	return msgs
 }
 
 // eventMsg is the stream message of c as ingest publishes it (the
