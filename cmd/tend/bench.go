@@ -23,7 +23,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&opt.Concurrency, "concurrency", 4, "concurrent HTTP clients")
 	fs.IntVar(&opt.LatencySamples, "latency-samples", 200, "single check-ins timed one by one for latency")
 	fs.IntVar(&opt.BatchSize, "batch-size", opt.BatchSize, "processor batch size")
-	drain := fs.Bool("drain", false, "measure the processor alone draining --checkins pre-loaded check-ins (batches up to --batch-size), next to raw fetch and insert; ends with a JSON line")
+	drain := fs.Bool("drain", false, "measure the processor alone draining --checkins pre-loaded check-ins (batches up to --batch-size), next to raw fetch and insert, and batch ingest next to raw publish, each in 3 alternating rounds (figures are medians); ends with a JSON line")
 	fs.IntVar(&closeWeek.Clinics, "close-week-clinics", closeWeek.Clinics, "clinics (of 10 teams of 25) in the close-a-week measurement; 0 skips it")
 	fs.IntVar(&closeWeek.Weeks, "close-week-weeks", closeWeek.Weeks, "weeks of history stored before the week closed (at least 3)")
 	clickhouse.ClientFlags(fs, &ch)
