@@ -33,7 +33,7 @@ import (
 type DrainResult struct {
 	CheckIns       int     `json:"checkins"`
 	RawPublish     float64 `json:"raw_publish_per_s"`
-	Rounds         int     `json:"rounds"` // of each read; every rate and CPU figure is the median of its rounds
+	Rounds         int     `json:"rounds"` // of each measured phase; every rate and CPU figure is the median of its rounds
 	RawFetch       float64 `json:"raw_fetch_per_s"`
 	RawFetchCPU    float64 `json:"raw_fetch_cpu_us"` // CPU per message in this process (tend, its NATS server, the bench), µs
 	RawDecode      float64 `json:"raw_fetch_decode_per_s"`
@@ -323,7 +323,8 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	return res, nil
 }
 
-// drainRounds is how many times each read of the drain mode runs.
+// drainRounds is how many rounds each measured phase of the drain mode
+// runs: the reads, the drains, the raw publish and the batch ingest.
 const drainRounds = 3
 
 // The paced measurement: single check-ins posted at pacedRate a second.
@@ -550,21 +551,32 @@ func (r *recorder) await(id string) <-chan struct{} {
 	return c
 }
 
-// waitProcessed waits until the processor's consumer exists and has acked
-// everything in the stream.
+// waitProcessed waits, up to processedWithin, until the processor's
+// consumer exists and has acked everything in the stream.
 func waitProcessed(ctx context.Context, js jetstream.JetStream) error {
+	ctx, cancel := context.WithTimeout(ctx, processedWithin)
+	defer cancel()
+	var pending, unacked uint64
 	for {
 		cons, err := js.Consumer(ctx, stream.Checkins, stream.ProcessorDurable)
 		if err == nil {
 			info, err := cons.Info(ctx)
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return nil
+			if err == nil {
+				if info.NumPending == 0 && info.NumAckPending == 0 {
+					return nil
+				}
+				pending, unacked = info.NumPending, uint64(info.NumAckPending)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("the processor has not drained the stream within %s (%d pending, %d unacknowledged): %w", processedWithin, pending, unacked, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
+
+// processedWithin bounds a wait for the processor. A drain of 500,000
+// takes seconds here; one that has not finished in ten minutes is stuck
+// (ClickHouse down, say), and the bench says so rather than wait for ever.
+const processedWithin = 10 * time.Minute
