@@ -138,10 +138,6 @@ func (p *Processor) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return c, nil
 }
 
-// inFlight is how many fetched batches the processor holds at most: one
-// being inserted while the next is fetched and decoded.
-const inFlight = 2
-
 // batch is fetched messages, decoded: the rows to insert and the messages
 // to ack once they are stored.
 type batch struct {
@@ -156,7 +152,7 @@ type batch struct {
 }
 
 // Run consumes until ctx ends. It fetches and decodes the next batch while
-// the previous one is inserted (at most inFlight batches held), decoding
+// the previous one is inserted (at most two batches held), decoding
 // each message as it arrives rather than after the fetch, stores the
 // batches one at a time in fetch order, and acks each only after its insert
 // committed. Batches are sized from the backlog: one message when idle (it
@@ -176,7 +172,10 @@ func (p *Processor) Run(ctx context.Context) error {
 	if info := cons.CachedInfo(); info != nil {
 		pending = info.NumPending
 	}
-	batches := make(chan *batch, inFlight-1)
+	// Unbuffered: the batch being stored and the one the fetcher holds
+	// (filling it, or waiting to hand it over) are the two held. A buffer
+	// would let the fetcher start a third; measured, that gained nothing.
+	batches := make(chan *batch)
 	var fetched atomic.Uint64
 	stored := make(chan struct{})
 	go func() {
