@@ -140,7 +140,7 @@ func (p phase) peakRSS() uint64 {
 	return peak
 }
 
-// String is the range of the rounds' rates, e.g. "3 rounds: 61,200–70,100/s".
+// String is the range of the rounds' rates, e.g. "3 rounds: 61200–70100/s".
 func (p phase) String() string {
 	lo, hi := p[0].perSecond, p[0].perSecond
 	for _, r := range p {

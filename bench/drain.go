@@ -239,10 +239,10 @@ func MeasureDrain(ctx context.Context, ch clickhouse.Config, opt Options, out io
 	// 5. Freshness: single check-ins, publish to stored, processor idle.
 	lat := make([]time.Duration, 0, len(singles))
 	for _, c := range singles {
-		m := eventMsg(pz.Pseudonymize(c))
+		m := eventMsg(c, pz)
 		stored := rec.await(c.ID)
 		begin := time.Now()
-		if _, err := js.PublishMsg(ctx, m, jetstream.WithMsgID(c.ID)); err != nil {
+		if _, err := js.PublishMsg(ctx, m); err != nil {
 			return res, err
 		}
 		select {
@@ -392,22 +392,21 @@ func publishRaw(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg) e
 	return nil
 }
 
-// eventMsgs are the stream messages of cs as ingest publishes them,
-// clinicians pseudonymized by pz, each with its Nats-Msg-Id.
+// eventMsgs are the stream messages of cs (eventMsg).
 func eventMsgs(cs []checkin.CheckIn, pz *checkin.Pseudonymizer) []*nats.Msg {
 	msgs := make([]*nats.Msg, len(cs))
 	for i, c := range cs {
-		msgs[i] = eventMsg(pz.Pseudonymize(c))
-		msgs[i].Header.Set(jetstream.MsgIDHeader, c.ID)
+		msgs[i] = eventMsg(c, pz)
 	}
 	return msgs
 }
 
-// eventMsg is the stream message of c as ingest publishes it (the
-// publisher adds the Nats-Msg-Id).
-func eventMsg(c checkin.CheckIn) *nats.Msg {
-	data, _ := json.Marshal(checkin.Event{CheckIn: c, ReceivedAt: c.SubmittedAt})
+// eventMsg is the stream message of c as ingest publishes it: the
+// clinician pseudonymized by pz, the id as Nats-Msg-Id.
+func eventMsg(c checkin.CheckIn, pz *checkin.Pseudonymizer) *nats.Msg {
+	data, _ := json.Marshal(checkin.Event{CheckIn: pz.Pseudonymize(c), ReceivedAt: c.SubmittedAt})
 	m := nats.NewMsg(stream.CheckinSubject(c.Clinic, c.Team))
+	m.Header.Set(jetstream.MsgIDHeader, c.ID)
 	m.Data = data
 	return m
 }
